@@ -1,0 +1,55 @@
+"""Writes about staff access: API tokens (and, in the access issue, roles and grants)."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from custodia.access import events
+from custodia.access.authentication import token_digest
+from custodia.access.models import ApiToken, User
+from custodia.audit.services import audit_record
+from custodia.kernel.actor import Actor
+from custodia.kernel.errors import NotFound
+
+TOKEN_PREFIX = "cst_"
+
+
+def api_token_create(*, actor: Actor, username: str, label: str = "") -> str:
+    """Create an API token for ``username`` and return it (shown once). Audits API_TOKEN_CREATED.
+    Callers: the CLI operator (system actor) or an admin."""
+    with transaction.atomic():
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise NotFound()
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        record = ApiToken.objects.create(user=user, prefix=token[:12], digest=token_digest(token), label=label[:100])
+        audit_record(actor=actor, event=events.API_TOKEN_CREATED, target_type="user", target_id=user.pk,
+                     detail={"token_id": str(record.id), "prefix": record.prefix})
+    return token
+
+
+def api_tokens_revoke_all(*, user: User) -> int:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def login_record(*, user: User) -> None:
+    """Audit a successful sign-in (USER_LOGGED_IN)."""
+    with transaction.atomic():
+        audit_record(actor=Actor.for_user(user), event=events.USER_LOGGED_IN, target_type="user", target_id=user.pk)
+
+
+def login_failed_record(*, username: str) -> None:
+    """Audit a failed sign-in. The typed username is not stored (it may be a customer's data);
+    the account id is, when the name belongs to someone."""
+    with transaction.atomic():
+        user = User.objects.filter(username=username).only("pk").first()
+        audit_record(actor=Actor.system("anonymous"), event=events.USER_LOGIN_FAILED, target_type="user",
+                     target_id=user.pk if user else None, outcome="failure")
+
+
+def logout_record(*, user: User) -> None:
+    with transaction.atomic():
+        audit_record(actor=Actor.for_user(user), event=events.USER_LOGGED_OUT, target_type="user", target_id=user.pk)

@@ -1,0 +1,105 @@
+"""The only writer of audit events.
+
+``audit_record`` must be called inside the transaction of the operation it records (it refuses
+to run outside one): if the audit write fails, the operation fails with it (fail closed).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from custodia.audit.models import AuditEvent
+from custodia.audit.registry import EventType, registry
+from custodia.kernel import context
+from custodia.kernel.actor import Actor
+from custodia.protection.crypto import KeyBag
+
+
+class AuditOutsideTransaction(RuntimeError):
+    pass
+
+
+def _event(
+    *,
+    actor: Actor,
+    event: EventType,
+    target_type: str = "",
+    target_id=None,
+    subject_id=None,
+    fields: Sequence[str] = (),
+    object_ids: Iterable = (),
+    purpose: str = "",
+    outcome: str = "success",
+    detail: dict | None = None,
+    change: dict | None = None,
+    keys: KeyBag | None = None,
+) -> AuditEvent:
+    registry.check(event)
+    ctx = context.current()
+    row = AuditEvent(
+        id=uuid.uuid4(),
+        occurred_at=timezone.now(),
+        event_type=event.id,
+        action=event.api_name,
+        actor_id=actor.user_id,
+        actor_label=actor.label,
+        actor_role=actor.role,
+        request_id=ctx.request_id,
+        source_ip=ctx.source_ip,
+        target_type=target_type,
+        target_id=target_id,
+        subject_id=subject_id,
+        fields=list(fields),
+        object_ids=[str(i) for i in object_ids],
+        purpose=purpose,
+        outcome=outcome,
+        detail=detail or {},
+    )
+    if change is not None:
+        if subject_id is None or keys is None:
+            raise ValueError("a change record needs the subject and its key bag")
+        row.change_enc = keys.encrypt(
+            subject_id, "audit_auditevent", "change_enc", row.id, json.dumps(change, ensure_ascii=False, default=str)
+        )
+    return row
+
+
+def _require_transaction() -> None:
+    if not connection.in_atomic_block:
+        raise AuditOutsideTransaction("audit_record must run inside the transaction of the operation")
+
+
+def audit_record(**kwargs) -> AuditEvent:
+    """Record one event. Callers: services and selectors only, inside their transaction.
+
+    Keyword arguments: actor, event, target_type, target_id, subject_id, fields, object_ids,
+    purpose, outcome, detail (no personal data), change (before/after, encrypted with ``keys``).
+    """
+    _require_transaction()
+    row = _event(**kwargs)
+    row.save(force_insert=True)
+    return row
+
+
+def audit_record_many(events: Sequence[dict]) -> int:
+    """Record many events in one insert (bulk import); same rules as ``audit_record``."""
+    _require_transaction()
+    rows = [_event(**kw) for kw in events]
+    AuditEvent.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def decrypt_change(row: AuditEvent, keys: KeyBag) -> dict | None:
+    if row.change_enc is None:
+        return None
+    return json.loads(keys.decrypt("audit_auditevent", "change_enc", row.id, row.change_enc))
+
+
+def atomic():
+    """The transaction every audited operation runs in."""
+    return transaction.atomic()
