@@ -1,0 +1,49 @@
+"""Shared fixtures. Real components only: SQLite or PostgreSQL (DATABASE_URL), a real keyring
+file per test session, Chromium for browser tests (skipped with a message off CI)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from custodia.testing.factories import make_customer, make_org
+
+CI = os.environ.get("CI") == "true"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _keyring(tmp_path_factory):
+    from django.conf import settings
+
+    settings.CUSTODIA_KEYRING_PATH = str(tmp_path_factory.mktemp("keys") / "keyring.json")
+    # Fast password hashing for test users only; production keeps Django's PBKDF2 default.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield
+
+
+@pytest.fixture
+def org(db):
+    return make_org()
+
+
+@pytest.fixture
+def customer_factory(db):
+    return make_customer
+
+
+def require_component(available: bool, what: str):
+    """Skip with a clear message on a developer machine; fail under CI=true."""
+    if available:
+        return
+    if CI:
+        pytest.fail(f"{what} is required under CI=true but is not available")
+    pytest.skip(f"{what} is not available on this machine")
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    require_component(bool(path), "Debian's chromium package (/usr/bin/chromium)")
+    return path
