@@ -8,7 +8,8 @@ from custodia.config import env
 
 BASE_DIR = env.BASE_DIR
 PRODUCTION = env.env_str("CUSTODIA_ENV", "development") == "production"
-DEBUG = env.env_bool("CUSTODIA_DEBUG", default=not PRODUCTION)
+# Off unless asked for: a debug page would show local variables, i.e. personal data.
+DEBUG = env.env_bool("CUSTODIA_DEBUG", default=False)
 SECRET_KEY = env.secret_key()
 ALLOWED_HOSTS = [h for h in env.env_str("CUSTODIA_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env.env_str("CUSTODIA_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
@@ -29,6 +30,7 @@ INSTALLED_APPS = [
     "custodia.access",
     "custodia.audit",
     "custodia.customers",
+    "custodia.demo",
 ]
 
 MIDDLEWARE = [
