@@ -49,6 +49,8 @@ def database_config() -> dict:
             "timeout": 20,
         }
         config["CONN_MAX_AGE"] = 0
+        # A file, not memory, for the test database: tests read its raw bytes (no plaintext at rest).
+        config["TEST"] = {"NAME": str(data_dir() / "test.sqlite3")}
     return config
 
 
