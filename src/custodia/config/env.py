@@ -50,7 +50,8 @@ def database_config() -> dict:
         }
         config["CONN_MAX_AGE"] = 0
         # A file, not memory, for the test database: tests read its raw bytes (no plaintext at rest).
-        config["TEST"] = {"NAME": str(data_dir() / "test.sqlite3")}
+        # One file per test process, so parallel runs never share a test database.
+        config["TEST"] = {"NAME": str(data_dir() / f"test-{os.getpid()}.sqlite3")}
     return config
 
 

@@ -11,6 +11,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
+# The path only (%(U)s), never the query string: a search by mobile number must not reach the log.
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+
+
 class Command(BaseCommand):
     help = "Serve the app with gunicorn and run the background worker alongside it."
 
@@ -28,7 +32,7 @@ class Command(BaseCommand):
         bin_dir = os.path.dirname(sys.executable)
         web = [os.path.join(bin_dir, "gunicorn"), "custodia.config.wsgi:application",
                "--bind", f"{opts['host']}:{opts['port']}", "--workers", str(opts["workers"]),
-               "--access-logfile", "-", "--graceful-timeout", "10"]
+               "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT, "--graceful-timeout", "10"]
         procs = [subprocess.Popen(web, env=env)]
         if not opts["no_worker"]:
             manage = [sys.executable, "-m", "django", "run_huey", "--settings", "custodia.config.settings"]
