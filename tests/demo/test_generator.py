@@ -263,6 +263,17 @@ def test_bad_arguments(org: OrgChart) -> None:
     assert list(generate_customers(org, count=0)) == []
 
 
+def test_short_window_keeps_everything_inside(org: OrgChart) -> None:
+    start, end = date(2026, 3, 1), date(2026, 3, 20)
+    lo = datetime(2026, 3, 1, tzinfo=UTC)
+    hi = datetime(2026, 3, 20, tzinfo=UTC)
+    for c in generate_customers(org, count=300, start=start, end=end):
+        assert lo <= c.created_at < hi
+        assert all(c.created_at <= i.occurred_at < hi for i in c.interactions)
+        assert all(start <= t.occurred_on < end for t in c.transactions)
+        assert all(start <= o.opened_on <= o.expected_close for o in c.opportunities)
+
+
 # -- realism --------------------------------------------------------------------------------------
 
 
