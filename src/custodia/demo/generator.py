@@ -20,7 +20,6 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
 
 from .makers import Maker, Weighted, cents
 from .names import CONTACT_TITLES
@@ -72,8 +71,9 @@ STAFF_EMAIL_DOMAIN = "demo.custodia.local"
 _SHANGHAI = timezone(timedelta(hours=8))  # Asia/Shanghai has had no DST since 1991
 
 _TITLES = Weighted([t for t, _ in CONTACT_TITLES], [w for _, w in CONTACT_TITLES])
-_TAGS = {
-    kind: Weighted([t for t, k, _ in TAGS if k in ("any", kind)], [w for _, k, w in TAGS if k in ("any", kind)])
+_TAGS = {  # 高净值 (high net worth) is given by tier, not at random
+    kind: Weighted([t for t, k, _ in TAGS if k in ("any", kind) and t != "高净值"],
+                   [w for t, k, w in TAGS if k in ("any", kind) and t != "高净值"])
     for kind in KINDS
 }
 _PRODUCTS = {
@@ -201,7 +201,7 @@ def _customers(org: OrgChart, reps: tuple[Staff, ...], count: int, seed: int, st
     teams = {t.code: t for t in org.teams}
     key_account_depts = {d.code for d in org.departments if d.code == "key-accounts"}
     # Uneven books of business: a few reps hold far more customers than others.
-    weights = [rng.lognormvariate(0.0, 0.5) for _ in reps]
+    weights = [rng.lognormvariate(0.0, 0.35) for _ in reps]
     owners = Weighted(reps, weights)
     core_owners = Weighted(reps, [w * (6 if r.department_code in key_account_depts else 1)
                                    for r, w in zip(reps, weights, strict=True)])
@@ -232,6 +232,7 @@ def _customers(org: OrgChart, reps: tuple[Staff, ...], count: int, seed: int, st
             active_until = _between(rng, created_at + timedelta(days=30), end_dt - timedelta(days=30))
         else:
             active_until = end_dt
+        active_until = min(max(active_until, created_at), end_dt)  # short custom windows
         source = "personal_network" if rng.random() < 0.2 else "company_lead"
 
         contacts: tuple[Contact, ...] = ()
@@ -285,10 +286,12 @@ def _business_time(rng: random.Random, lo: datetime, hi: datetime) -> datetime:
     """A moment in [lo, hi), moved to office hours on a weekday (Shanghai time) when it fits."""
     raw = _between(rng, lo, hi)
     local = raw.astimezone(_SHANGHAI)
-    if local.weekday() >= 5 and rng.random() < 0.85:
-        local -= timedelta(days=local.weekday() - 4)
-    local = local.replace(hour=rng.randrange(9, 19), minute=rng.randrange(60), second=rng.randrange(60))
-    moved = local.astimezone(UTC)
+    weekday = local.weekday()
+    if weekday >= 5 and rng.random() < 0.85:
+        local -= timedelta(days=weekday - 4)
+    # 09:00:00 to 18:59:59 local time, drawn in one go
+    offset = 9 * 3600 + int(rng.random() * 36000) - (local.hour * 3600 + local.minute * 60 + local.second)
+    moved = (local + timedelta(seconds=offset)).astimezone(UTC)
     return moved if lo <= moved < hi else raw
 
 
@@ -315,7 +318,7 @@ def _tags(rng: random.Random, kind: str, tier: str) -> tuple[str, ...]:
     r = rng.random()
     n = 0 if r < 0.25 else 1 if r < 0.6 else 2 if r < 0.85 else 3
     tags: list[str] = []
-    if kind == "individual" and tier != "ordinary" and rng.random() < 0.6:
+    if kind == "individual" and rng.random() < {"core": 0.8, "important": 0.45, "ordinary": 0.0}[tier]:
         tags.append("高净值")
     picker = _TAGS[kind]
     while len(tags) < n:
@@ -380,19 +383,11 @@ def _interactions(rng: random.Random, kind: str, stage: str, owner: str, lo: dat
     return tuple(out)
 
 
-def _amount(rng: random.Random, kind: str, tier: str) -> Decimal:
-    base = _AMOUNT_BASE[(kind, tier)] * rng.lognormvariate(0.0, 0.6)
-    step = 1000 if base >= 20_000 else 100
-    return cents(max(step, int(base / step) * step) * 100)
-
-
 def _opportunities(rng: random.Random, kind: str, tier: str, stage: str, short: str, lo: datetime,
                    hi: datetime, end_dt: datetime) -> tuple[Opportunity, ...]:
     n = {"lead": rng.randint(0, 1), "prospect": rng.randint(1, 2), "active": rng.randint(0, 3),
          "dormant": rng.randint(0, 1), "lost": rng.randint(1, 2)}[stage]
-    out: list[Opportunity] = []
-    names: list[str] = []
-    products = _PRODUCTS[kind]
+    drafts = []
     for _ in range(n):
         if stage in ("lead", "prospect") or (stage == "active" and rng.random() < 0.3):
             opp_stage = "qualification" if stage == "lead" else _OPEN_OPP.pick(rng)
@@ -403,18 +398,31 @@ def _opportunities(rng: random.Random, kind: str, tier: str, stage: str, short: 
             opened = _between(rng, lo, hi - timedelta(days=20)).date()
             close = min(opened + timedelta(days=rng.randrange(20, 120)), (hi - timedelta(days=1)).date())
             close = max(close, opened)
-        product = rng.choice(products)[0].split("（")[0]
-        if kind == "organisation":
-            name = rng.choice((f"{short}{close.year}年度续约", f"{short}{product}采购项目",
-                               f"{short}{product}扩容", f"{short}数字化升级项目"))
+        drafts.append((opened, close, opp_stage))
+    drafts.sort()
+    out: list[Opportunity] = []
+    names: list[str] = []
+    for opened, close, opp_stage in drafts:
+        target = _AMOUNT_BASE[(kind, tier)] * rng.lognormvariate(0.0, 0.6)
+        product, price, max_qty = rng.choice(_PRODUCTS[kind])
+        product = product.split("（")[0]
+        if rng.random() < 0.5:  # a named product: the amount follows its price
+            qty = max(1, min(round(target / price), max_qty * (3 if kind == "organisation" else 1)))
+            amount = cents(price * qty * rng.randrange(85, 101))
+            name = f"{short}{product}采购项目" if kind == "organisation" else f"{short}-{product}"
         else:
-            name = rng.choice((f"{short}-{product}", f"{short}-{close.year}年续费"))
+            step = 1000 if target >= 20_000 else 100
+            amount = cents(max(step, int(target / step) * step) * 100)
+            if kind == "organisation":
+                name = rng.choice((f"{short}{close.year}年度续约", f"{short}数字化升级项目",
+                                   f"{short}{close.year}年度服务采购"))
+            else:
+                name = f"{short}-{close.year}年续费"
         repeats = names.count(name)
         names.append(name)
         if repeats:
             name += ("（二期）", "（三期）", "（四期）")[repeats - 1]
-        out.append(Opportunity(name, opp_stage, _amount(rng, kind, tier), opened, close))
-    out.sort(key=lambda o: o.opened_on)
+        out.append(Opportunity(name, opp_stage, amount, opened, close))
     return tuple(out)
 
 

@@ -59,6 +59,10 @@ _PERSONAL_DOMAINS = Weighted(
      "outlook.example"],
     [30, 25, 10, 6, 8, 6, 5],
 )
+_SHORT_INDUSTRY = {  # how a company is called in short: 瑞丰精密, 华腾汽配
+    "半导体": "半导体", "供应链管理": "供应链", "汽车零部件": "汽配", "医疗器械": "医疗", "生物医药": "医药",
+    "文化传媒": "传媒", "投资管理": "投资", "建筑工程": "建设",
+}
 _CITY_SUFFIXED = {"深圳", "广州", "东莞", "佛山", "厦门", "福州"}  # "深圳市XX科技有限公司"
 
 
@@ -209,4 +213,5 @@ class Maker:
             name = f"{place}{a}{b}{industry}{form}"
             if name not in seen and a != b:
                 seen.add(name)
-                return name, f"{a}{b}{industry[:2]}", f"{a_py}{b_py}-{slug}.example", industry
+                short = _SHORT_INDUSTRY.get(industry, industry[:2])
+                return name, f"{a}{b}{short}", f"{a_py}{b_py}-{slug}.example", industry
