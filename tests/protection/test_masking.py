@@ -19,7 +19,7 @@ from .test_validators import luhn_numbers, mobiles, resident_ids, usccs
         ("phone", "+8613812345678", "138****5678"),
         ("phone", "+85251234567", "+85*****4567"),
         ("phone", "1234567", "*******"),
-        ("resident_id", "110101199003071234", "110101********1234"),
+        ("resident_id", "110101199003071234", "1101**********1234"),
         ("uscc", "91110000600037341L", "9111**********341L"),
         ("bank_card", "6222021234567890", "622202******7890"),
         ("bank_card", "622202123456", "********3456"),
@@ -83,7 +83,7 @@ def test_identifiers_keep_length_and_last_four(value: str) -> None:
 
 @given(resident_ids())
 def test_resident_id_shape(number: str) -> None:
-    assert mask("resident_id", number) == number[:6] + "*" * 8 + number[-4:]
+    assert mask("resident_id", number) == number[:4] + "*" * 10 + number[-4:]
 
 
 @given(luhn_numbers())

@@ -62,7 +62,7 @@ def mask_phone(value: str) -> str:
     return STAR * len(value)
 
 
-mask_resident_id = keep_ends(6, 4, min_hidden=4)
+mask_resident_id = keep_ends(4, 4, min_hidden=4)  # DESIGN.md: 1101**********1234
 mask_uscc = keep_ends(4, 4, min_hidden=4)
 mask_bank_card = keep_ends(6, 4, min_hidden=4)
 
