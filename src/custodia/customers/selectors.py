@@ -10,17 +10,21 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Value
+from django.utils.translation import gettext_lazy as _
 
-from custodia.access.policy import may_reveal
+from custodia.access.choices import EmploymentStatus
+from custodia.access.models import Team, User
+from custodia.access.policy import ROLE_SCOPE, allows, may_reveal
 from custodia.audit.models import AuditEvent
 from custodia.audit.registry import registry
 from custodia.audit.services import audit_record
 from custodia.customers import events
-from custodia.customers.models import Contact, Customer
-from custodia.customers.record_services import SPECS
+from custodia.customers.models import Contact, Customer, Tag
+from custodia.customers.record_services import SPECS, STAFF_FIELD
 from custodia.customers.services import get_for_action
 from custodia.kernel.actor import Actor
+from custodia.kernel.errors import NotFound
 from custodia.protection import catalog, validators
 from custodia.protection.crypto import KeyBag
 from custodia.protection.fields import index_value, masked
@@ -198,7 +202,10 @@ def customer_records(actor: Actor, customer_id, kind: str, *, limit: int = 200) 
     spec = SPECS[kind]
     with transaction.atomic():
         customer = get_for_action(actor, customer_id, "view")
-        records = list(spec.model.objects.restrict(actor, "view").filter(customer=customer)[:limit])
+        qs = spec.model.objects.restrict(actor, "view").filter(customer=customer)
+        if kind in STAFF_FIELD:
+            qs = qs.select_related(STAFF_FIELD[kind])
+        records = list(qs[:limit])
         keys = KeyBag.load([customer.id])
         pfs = catalog.for_model(kind)
         rows = [RecordRow(r, {pf.name: masked(r, pf, keys) for pf in pfs}) for r in records]
@@ -211,6 +218,7 @@ def customer_records(actor: Actor, customer_id, kind: str, *, limit: int = 200) 
 class HistoryRow:
     event: AuditEvent
     label: str
+    what: str = ""  # the label without the actor ("revealed Mobile"), for a who / what layout
 
 
 def customer_access_history(actor: Actor, customer_id, *, limit: int = 100) -> list[HistoryRow]:
@@ -220,12 +228,14 @@ def customer_access_history(actor: Actor, customer_id, *, limit: int = 100) -> l
             .order_by("-seq")[:limit])
     out = []
     for row in rows:
+        fields = ", ".join(_field_label(f) for f in row.fields)
         try:
-            label = str(registry.by_id(row.event_type).template).format(
-                actor=row.actor_label, target="", fields=", ".join(row.fields))
+            template = str(registry.by_id(row.event_type).template)
         except KeyError:
-            label = row.action
-        out.append(HistoryRow(row, label))
+            out.append(HistoryRow(row, row.action, row.action))
+            continue
+        out.append(HistoryRow(row, template.format(actor=row.actor_label, target="", fields=fields),
+                              template.format(actor="", target="", fields=fields).strip()))
     return out
 
 
@@ -237,3 +247,134 @@ def dashboard_counts(actor: Actor) -> dict:
         counts[tier] = qs.filter(tier=tier).count()
     counts["active"] = qs.filter(stage="active").count()
     return counts
+
+
+PLAIN_LABELS = {"kind": _("Kind"), "name": _("Name"), "tier": _("Tier"), "stage": _("Stage"),
+                "source": _("Source"), "owner": _("Owner"), "tags": _("Tags")}
+
+
+def _field_label(name: str) -> str:
+    """A field name of an audit event as the user reads it (catalog label or a plain field's)."""
+    pf = catalog.CATALOG.get(f"customer.{name}")
+    if pf is not None:
+        return str(pf.label)
+    return str(PLAIN_LABELS.get(name, name))
+
+
+@dataclass
+class FilterChoices:
+    owners: list[tuple[str, str]]  # (username, display name)
+    teams: list[tuple[str, str]]  # (code, name)
+    tags: list[str]
+
+
+def customer_filter_choices(actor: Actor, *, max_tags: int = 200) -> FilterChoices:
+    """Options for the list filters: only owners, teams and tags that occur among the customers
+    the actor may see, so the dropdowns reveal nothing beyond the actor's scope. Not audited (no
+    customer is identified). Three indexed queries, whatever the number of customers."""
+    if not allows(actor, "view"):
+        return FilterChoices([], [], [])
+    visible = Customer.objects.restrict(actor, "view")
+    owners = (User.objects.filter(Exists(visible.filter(owner=OuterRef("pk"))))
+              .order_by().annotate(k=Value("owner")).values_list("k", "username", "display_name"))
+    teams = (Team.objects.filter(Exists(visible.filter(team=OuterRef("pk"))))
+             .order_by().annotate(k=Value("team")).values_list("k", "code", "name"))
+    people = sorted(owners.union(teams, all=True))  # one query for both
+    tags = list(Tag.objects.filter(Exists(visible.filter(tags=OuterRef("pk"))))
+                .order_by("name").values_list("name", flat=True)[:max_tags])
+    return FilterChoices([(a, b or a) for k, a, b in people if k == "owner"],
+                         [(a, b) for k, a, b in people if k == "team"], tags)
+
+
+def assignable_owners(actor: Actor) -> list[tuple[str, str]]:
+    """Staff the actor may make the owner of a customer: nobody for a rep (reps own what they
+    create), the team (and direct reports) for a manager, every active sales member for
+    all-scope roles. (username, display name) pairs."""
+    if not allows(actor, "add") and not allows(actor, "change"):
+        return []
+    scope = ROLE_SCOPE.get(actor.role)
+    people = User.objects.filter(is_active=True, team__isnull=False).exclude(
+        employment_status=EmploymentStatus.DEPARTED)
+    if scope == "team" and actor.user is not None:
+        cond = Q(pk=actor.user.pk) | Q(manager_id=actor.user.pk)
+        if actor.user.team_id:
+            cond |= Q(team_id=actor.user.team_id)
+        people = people.filter(cond)
+    elif scope != "all":
+        return []
+    return [(u, d or u) for u, d in people.order_by("username").values_list("username", "display_name")]
+
+
+def customer_field_for_reveal(actor: Actor, customer_id, field: str) -> tuple[catalog.ProtectedField, bool]:
+    """The catalog entry of a customer's protected field for the reveal form, and whether the
+    actor may reveal its level. NotFound when the customer is out of scope or the field is not
+    protected. Reads no protected value (not audited; the reveal itself is)."""
+    pf = catalog.CATALOG.get(f"customer.{field}")
+    if pf is None:
+        raise NotFound()
+    get_for_action(actor, customer_id, "view")
+    return pf, may_reveal(actor, pf.level)
+
+
+# --- Records across customers (the REST API's contacts / interactions / opportunities / transactions)
+
+
+@dataclass
+class RecordPage:
+    rows: list[RecordRow]
+    page: object  # django.core.paginator.Page
+
+
+def _record_rows(kind: str, records: list) -> list[RecordRow]:
+    keys = KeyBag.load({r.customer_id for r in records})
+    pfs = catalog.for_model(kind)
+    return [RecordRow(r, {pf.name: masked(r, pf, keys) for pf in pfs}) for r in records]
+
+
+def _records(actor: Actor, kind: str):
+    spec = SPECS[kind]
+    qs = spec.model.objects.restrict(actor, "view")
+    return qs.select_related(STAFF_FIELD[kind]) if kind in STAFF_FIELD else qs
+
+
+def record_list(actor: Actor, kind: str, *, customer_id=None, page: int = 1, page_size: int = 50) -> RecordPage:
+    """One page of the records of ``kind`` the actor may see: of one customer (NotFound when out of
+    scope) or of every customer in scope. Masked. Audits CHILD_VIEWED with the ids shown."""
+    page_size = max(1, min(int(page_size or 50), MAX_PAGE_SIZE))
+    with transaction.atomic():
+        qs, subject_id = _records(actor, kind), None
+        if customer_id is not None:
+            subject_id = get_for_action(actor, customer_id, "view").id
+            qs = qs.filter(customer_id=subject_id)
+        qs = qs.order_by(*SPECS[kind].model._meta.ordering, "id")
+        page_obj = Paginator(qs, page_size, allow_empty_first_page=True).get_page(page)
+        records = list(page_obj.object_list)
+        rows = _record_rows(kind, records)
+        audit_record(actor=actor, event=events.CHILD_VIEWED, target_type=kind, target_id=subject_id,
+                     subject_id=subject_id, object_ids=[r.id for r in records], fields=[kind],
+                     detail={"page": page_obj.number})
+    return RecordPage(rows, page_obj)
+
+
+def record_get(actor: Actor, kind: str, record_id) -> RecordRow:
+    """One record of ``kind``, masked; NotFound when missing or out of scope. Audits CHILD_VIEWED."""
+    try:
+        record_id = uuid.UUID(str(record_id))
+    except ValueError:
+        raise NotFound() from None
+    with transaction.atomic():
+        record = _records(actor, kind).filter(pk=record_id).first()
+        if record is None:
+            raise NotFound()
+        row = _record_rows(kind, [record])[0]
+        audit_record(actor=actor, event=events.CHILD_VIEWED, target_type=kind, target_id=record.id,
+                     subject_id=record.customer_id, object_ids=[record.id], fields=[kind])
+    return row
+
+
+def customer_record_counts(actor: Actor, customer_id) -> dict[str, int]:
+    """How many live contacts / interactions / opportunities / transactions a customer has (the
+    tab counts). NotFound when out of scope. Not audited: counts show no record's content."""
+    customer = get_for_action(actor, customer_id, "view")
+    return {kind: spec.model.objects.filter(customer=customer, deleted_at__isnull=True).count()
+            for kind, spec in SPECS.items()}

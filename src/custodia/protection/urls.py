@@ -1,4 +1,8 @@
 from django.urls import path
 
+from custodia.protection import views
+
 app_name = "protection"
-urlpatterns: list = []
+urlpatterns = [
+    path("catalog/", views.CatalogView.as_view(), name="catalog"),
+]

@@ -1,0 +1,318 @@
+"""The authorisation matrix over EVERY URL pattern of the project (DESIGN invariant 3: deny by default).
+
+The patterns are walked from ``get_resolver()``; each one must have an entry in ``EXPECTATIONS``
+(the declared table below) and its view must declare what it needs (``required_action``, a
+``required_action`` mapping for DRF viewsets, or ``public = True``). Path parameters are filled
+with an in-scope object id, an out-of-scope object id and a random uuid. For every route and
+case the matrix checks:
+
+- anonymous: a UI page redirects to the login page; an API route answers 401/403;
+- a role with no customer permission (secadmin, auditor, legal, hr): 403 or 404 on customer routes;
+- the in-scope actor: the declared success code;
+- an out-of-scope object and a random id: 404 (not found, never "forbidden").
+
+A new route without an entry here, or a view that declares nothing, fails ``RouteCoverageTests``
+with the list of offenders.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.resolvers import RoutePattern
+
+from custodia.customers import record_services
+from custodia.kernel.actor import Actor
+from custodia.kernel.views import ActorView
+from custodia.testing.factories import make_customer, make_org
+
+NO_CUSTOMER_ROLES = ("secadmin", "auditor", "legal", "hr")
+OBJECT_KWARGS = {"pk", "id"}  # path parameters that name an object
+PARAM_SAMPLES = {"field": "mobile", "kind": "contact"}  # the other path parameters
+CUSTOMER = "<customer>"  # placeholder in request data: the customer of the scope under test
+# Third-party views we cannot annotate, public by nature: language switch, OpenAPI schema and docs.
+THIRD_PARTY_PUBLIC = {"set_language", "api-schema", "api-docs"}
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str = "get"
+    data: dict | None = None
+    ok: frozenset = frozenset({200})  # the in-scope actor's answer
+    actor: str = "rep"  # who is "in scope"
+    scoped: bool = True  # out-of-scope / random ids apply (path parameter or <customer> in the data)
+
+
+@dataclass(frozen=True)
+class Expect:
+    """``kind``: public | signed_in (any signed-in person, no customer data) | ui | api
+    (customer data: scope rules apply). ``obj``: what the id parameters name."""
+
+    kind: str
+    cases: tuple[Case, ...]
+    obj: str = "customer"
+    anon_ok: frozenset = field(default_factory=frozenset)  # public routes: anonymous answer
+
+
+def ui(*cases, obj="customer"):
+    return Expect("ui", cases, obj)
+
+
+def api(*cases, obj="customer"):
+    return Expect("api", cases, obj)
+
+
+def _ok(*codes):
+    return frozenset(codes)
+
+
+CUSTOMER_EDIT = {"kind": "individual", "name": "矩阵改名", "tier": "ordinary", "stage": "lead", "source": "company_lead"}
+API_INPUT = {
+    "customer": {"kind": "individual", "name": "接口客户"},
+    "contact": {"name": "接口联系人"},
+    "interaction": {"kind": "call", "occurred_at": "2025-03-01T10:00:00+08:00", "subject": "回访"},
+    "opportunity": {"name": "年度框架", "stage": "proposal", "amount": "1000.00"},
+    "transaction": {"occurred_on": "2025-03-01", "amount": "1000.00", "product": "年度服务"},
+}
+
+
+def _records_api(kind: str) -> dict[str, Expect]:
+    data = API_INPUT[kind]
+    return {
+        f"customers-api:{kind}-list": api(
+            Case("get", scoped=False),
+            Case("post", data | {"customer": CUSTOMER}, ok=_ok(201)),
+        ),
+        f"customers-api:{kind}-detail": api(
+            Case("get"), Case("put", data), Case("patch", {}), Case("delete", ok=_ok(204)), obj=kind,
+        ),
+    }
+
+
+EXPECTATIONS: dict[str, Expect] = {
+    # public
+    "set_language": Expect("public", (Case("post", {"language": "en", "next": "/"}, ok=_ok(302)),), None, _ok(302)),
+    "api-schema": Expect("public", (Case("get"),), None, _ok(200)),
+    "api-docs": Expect("public", (Case("get"),), None, _ok(200)),
+    "login": Expect("public", (Case("get", ok=_ok(302)),), None, _ok(200)),  # signed in: sent on
+    "logout": Expect("public", (Case("post", ok=_ok(302)),), None, _ok(302)),
+    # any signed-in person, no customer data
+    "dashboard": Expect("signed_in", (Case("get"),), None),
+    "protection:catalog": Expect("signed_in", (Case("get"),), None),
+    # customer pages
+    "customers:list": ui(Case("get", scoped=False)),
+    "customers:create": ui(Case("get", scoped=False), Case("post", {"kind": "individual", "name": "矩阵客户"},
+                                                           ok=_ok(302), scoped=False)),
+    "customers:detail": ui(Case("get")),
+    "customers:edit": ui(Case("get"), Case("post", CUSTOMER_EDIT, ok=_ok(302))),
+    "customers:delete": ui(Case("get", actor="manager"), Case("post", actor="manager", ok=_ok(302))),
+    "customers:reveal": ui(Case("get"), Case("post", {"purpose": "contact_customer"})),
+    "customers:record_create": ui(Case("get"), Case("post", {"name": "矩阵联系人"}, ok=_ok(302))),
+    # customer API
+    "customers-api:customer-list": api(Case("get", scoped=False),
+                                       Case("post", API_INPUT["customer"], ok=_ok(201), scoped=False)),
+    "customers-api:customer-detail": api(Case("get"), Case("put", API_INPUT["customer"]), Case("patch", {}),
+                                         Case("delete", actor="manager", ok=_ok(204))),
+    "customers-api:customer-reveal": api(Case("post", {"field": "mobile", "purpose": "contact_customer"})),
+    **_records_api("contact"),
+    **_records_api("interaction"),
+    **_records_api("opportunity"),
+    **_records_api("transaction"),
+}
+
+
+# --- the routes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str | None
+    route: str
+    callback: object
+    params: tuple[str, ...]
+
+    @property
+    def view_class(self):
+        return getattr(self.callback, "view_class", None) or getattr(self.callback, "cls", None)
+
+    @property
+    def is_api(self) -> bool:
+        return hasattr(self.callback, "cls")  # DRF views (APIView, viewsets)
+
+
+def _params(pattern) -> list[str]:
+    if isinstance(pattern, RoutePattern):
+        return list(pattern.converters)
+    return list(pattern.regex.groupindex)  # RegexPattern (DRF routers)
+
+
+def walk(patterns=None, prefix: str = "", namespace: str = "", params=()) -> list[Route]:
+    routes = []
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        here = (*params, *_params(entry.pattern))
+        if isinstance(entry, URLResolver):
+            ns = ":".join(p for p in (namespace, entry.namespace or "") if p)
+            routes += walk(entry.url_patterns, prefix + str(entry.pattern), ns, here)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace and entry.name else entry.name
+            routes.append(Route(name, prefix + str(entry.pattern), entry.callback, here))
+    return routes
+
+
+ROUTES = walk()
+NAMED = {r.name: r for r in ROUTES if r.name}
+
+
+def declaration_problem(route: Route) -> str | None:
+    """Why a route's view does not declare what it needs (None when it does)."""
+    if route.name in THIRD_PARTY_PUBLIC:
+        return None
+    cls = route.view_class
+    if cls is None:
+        return "function view without a declaration"
+    if getattr(cls, "public", False) is True:
+        return None
+    actions = getattr(route.callback, "actions", None)
+    if actions is not None:  # DRF viewset: every routed action needs an entry
+        mapping = getattr(cls, "required_action", None)
+        if not isinstance(mapping, dict):
+            return "viewset without a required_action mapping"
+        missing = sorted(set(actions.values()) - set(mapping))
+        return f"required_action has no entry for {missing}" if missing else None
+    declared = any("required_action" in vars(k) for k in cls.__mro__ if k is not ActorView)
+    if not (declared and issubclass(cls, ActorView)):
+        return "declares neither required_action (on an ActorView) nor public = True"
+    return None
+
+
+class RouteCoverageTests:
+    def test_every_route_is_named_declared_and_in_the_matrix(self):
+        problems = []
+        for route in ROUTES:
+            label = route.name or f"<unnamed> {route.route}"
+            if route.name is None:
+                problems.append(f"{label}: give the route a name so the matrix can cover it")
+                continue
+            why = declaration_problem(route)
+            if why:
+                problems.append(f"{label}: {why}")
+            if route.name not in EXPECTATIONS:
+                problems.append(f"{label}: no entry in tests/test_routes.py EXPECTATIONS")
+        stale = sorted(set(EXPECTATIONS) - set(NAMED))
+        problems += [f"{name}: in EXPECTATIONS but no such route" for name in stale]
+        assert not problems, "Routes not covered by the authorisation matrix:\n" + "\n".join(problems)
+
+    def test_declared_actions_are_known(self):
+        from custodia.access.policy import ALL_ACTIONS
+
+        for route in ROUTES:
+            cls = route.view_class
+            mapping = getattr(cls, "required_action", None)
+            values = mapping.values() if isinstance(mapping, dict) else [mapping]
+            assert set(values) - {None} <= ALL_ACTIONS, route.name
+
+    def test_customer_routes_need_a_customer_action(self):
+        for name, expect in EXPECTATIONS.items():
+            route = NAMED.get(name)
+            if route is None or expect.kind not in ("ui", "api"):
+                continue
+            mapping = route.view_class.required_action
+            assert mapping and (not isinstance(mapping, dict) or all(mapping.values())), name
+
+
+# --- the matrix ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(db):
+    """An organisation; an in-scope customer (rep01's, in manager01's team) and an out-of-scope
+    one (rep03's, another department), each with one record of every kind."""
+    org = make_org()
+    system = Actor.system("tests")
+    ids = {}
+    for scope, owner in (("in", org.rep), ("out", org.other_rep)):
+        customer = make_customer(owner)
+        ids[scope] = {"customer": customer.pk}
+        for kind, data in API_INPUT.items():
+            if kind != "customer":
+                record = record_services.record_create(actor=system, kind=kind, customer_id=customer.pk, data=data)
+                ids[scope][kind] = record.pk
+    ids["random"] = {kind: uuid.uuid4() for kind in API_INPUT}
+    return org, ids
+
+
+def _url(route: Route, expect: Expect, ids: dict) -> str:
+    kwargs = {}
+    for param in route.params:
+        if param in OBJECT_KWARGS:
+            kwargs[param] = ids[expect.obj or "customer"]
+        else:
+            kwargs[param] = PARAM_SAMPLES[param]
+    return reverse(route.name, kwargs=kwargs)
+
+
+def _request(client, route: Route, case: Case, url: str, customer_id):
+    data = case.data
+    if data is not None:
+        data = {k: (str(customer_id) if v == CUSTOMER else v) for k, v in data.items()}
+    if route.is_api and case.method != "get":
+        return getattr(client, case.method)(url, data or {}, content_type="application/json")
+    return getattr(client, case.method)(url, data) if data is not None else getattr(client, case.method)(url)
+
+
+def _has_object(route: Route, case: Case) -> bool:
+    return bool(OBJECT_KWARGS & set(route.params)) or CUSTOMER in (case.data or {}).values()
+
+
+def _cases():
+    for name, expect in sorted(EXPECTATIONS.items()):
+        route = NAMED.get(name)
+        if route is None:
+            continue  # reported by RouteCoverageTests
+        for index, case in enumerate(expect.cases):
+            whos = ["anonymous"]
+            if expect.kind in ("ui", "api", "signed_in"):
+                whos += [*NO_CUSTOMER_ROLES, "in_scope"]
+            else:
+                whos += ["in_scope"]
+            if expect.kind in ("ui", "api") and case.scoped and _has_object(route, case):
+                whos += ["out_of_scope", "random_id"]
+            for who in whos:
+                yield pytest.param(name, index, who, id=f"{name}-{case.method}{index}-{who}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name, index, who", list(_cases()))
+def test_authorisation_matrix(client, world, name, index, who):
+    org, ids = world
+    route, expect = NAMED[name], EXPECTATIONS[name]
+    case = expect.cases[index]
+    scope = {"out_of_scope": "out", "random_id": "random"}.get(who, "in")
+    url = _url(route, expect, ids[scope])
+    if who in NO_CUSTOMER_ROLES:
+        client.force_login(getattr(org, who))
+    elif who != "anonymous":
+        client.force_login(getattr(org, case.actor))
+    response = _request(client, route, case, url, ids[scope]["customer"])
+    code = response.status_code
+    where = f"{case.method.upper()} {url} as {who}"
+
+    if who == "anonymous":
+        if expect.kind == "public":
+            assert code in expect.anon_ok, where
+        elif route.is_api:
+            assert code in (401, 403), where
+        else:
+            assert code == 302 and response["Location"].startswith(reverse("login")), where
+    elif who in NO_CUSTOMER_ROLES:
+        if expect.kind in ("ui", "api"):
+            assert code in (403, 404), where
+        else:
+            assert code in case.ok, where
+    elif who == "in_scope":
+        assert code in case.ok, f"{where}: {code} {response.content[:300]!r}"
+    else:
+        assert code == 404, where
