@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "custodia.customers",
     "custodia.demo",
 ]
+INSTALLED_APPS += ["custodia.benchplain"] if env.env_bool("CUSTODIA_BENCH_PLAIN") else []  # `make bench` only
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -89,6 +90,7 @@ TIME_ZONE = "Asia/Shanghai"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env.data_dir() / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
