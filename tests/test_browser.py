@@ -48,6 +48,7 @@ def test_rep_searches_reveals_and_sees_the_reveal_in_access_history(customer, li
         page.goto(f"{live_server.url}/customers/")
         page.fill("input[name=q]", "138 1234 5678")
         page.press("input[name=q]", "Enter")
+        page.wait_for_selector("text=其他客户", state="detached")  # the filtered results replaced the list
         page.wait_for_selector("text=林晓梅")
         results = page.inner_text("main")
         assert "其他客户" not in results and "他人客户" not in results
