@@ -47,7 +47,7 @@ def api_routes() -> set[tuple[str, str]]:
 
 @pytest.fixture
 def schema_dict(db):
-    response = APIClient().get("/api/schema/", {"format": "json"})
+    response = APIClient().get("/api/schema/", {"format": "json"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     return response.json()
 

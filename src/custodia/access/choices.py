@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -15,6 +16,6 @@ class Role(models.TextChoices):
 
 
 class EmploymentStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("employment status", "Active")
     COOLING_OFF = "cooling_off", _("Departure cooling-off")
     DEPARTED = "departed", _("Departed")

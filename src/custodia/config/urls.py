@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -10,3 +11,5 @@ urlpatterns = [
     path("", include("custodia.protection.urls")),
     path("", include("custodia.customers.urls")),
 ]
+if "custodia.benchplain" in settings.INSTALLED_APPS:  # CUSTODIA_BENCH_PLAIN=1: `make bench` only
+    urlpatterns.insert(0, path("bench/plain/", include("custodia.benchplain.urls")))

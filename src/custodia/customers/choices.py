@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Kind(models.TextChoices):
@@ -16,9 +17,9 @@ class Tier(models.TextChoices):
 class Stage(models.TextChoices):
     LEAD = "lead", _("Lead")
     PROSPECT = "prospect", _("Prospect")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("customer stage", "Active")
     DORMANT = "dormant", _("Dormant")
-    LOST = "lost", _("Lost")
+    LOST = "lost", pgettext_lazy("customer stage", "Lost")
 
 
 class Source(models.TextChoices):
@@ -30,7 +31,7 @@ class InteractionKind(models.TextChoices):
     CALL = "call", _("Call")
     VISIT = "visit", _("Visit")
     MEETING = "meeting", _("Meeting")
-    EMAIL = "email", _("Email")
+    EMAIL = "email", pgettext_lazy("interaction kind", "Email")
     WECHAT = "wechat", _("WeChat")
 
 
@@ -39,4 +40,4 @@ class OpportunityStage(models.TextChoices):
     PROPOSAL = "proposal", _("Proposal")
     NEGOTIATION = "negotiation", _("Negotiation")
     WON = "won", _("Won")
-    LOST = "lost", _("Lost")
+    LOST = "lost", pgettext_lazy("opportunity stage", "Lost")

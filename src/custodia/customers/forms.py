@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from custodia.customers.choices import InteractionKind, Kind, OpportunityStage, Source, Stage, Tier
 from custodia.customers.validation import parse_amount
@@ -163,7 +164,7 @@ def _amount(raw):
 
 
 class ContactForm(forms.Form):
-    name = _text(_("Name"), required=True, max_length=100)
+    name = _text(pgettext_lazy("person", "Name"), required=True, max_length=100)
     title = _text(_("Job title"), max_length=100)
     mobile = _text(_("Mobile"), inputmode="tel", placeholder="138 1234 5678")
     email = _text(_("Email"), inputmode="email", placeholder="name@example.com")

@@ -219,6 +219,7 @@ class HistoryRow:
     event: AuditEvent
     label: str
     what: str = ""  # the label without the actor ("revealed Mobile"), for a who / what layout
+    who: str = ""  # the actor's display name (or the system actor's label)
 
 
 def customer_access_history(actor: Actor, customer_id, *, limit: int = 100) -> list[HistoryRow]:
@@ -226,16 +227,21 @@ def customer_access_history(actor: Actor, customer_id, *, limit: int = 100) -> l
     customer = get_for_action(actor, customer_id, "view")
     rows = (AuditEvent.objects.filter(Q(subject_id=customer.id) | Q(target_id=customer.id))
             .order_by("-seq")[:limit])
+    rows = list(rows)
+    names = dict(User.objects.filter(pk__in={r.actor_id for r in rows if r.actor_id})
+                 .values_list("pk", "display_name"))
+    separator = str(_(", "))
     out = []
     for row in rows:
-        fields = ", ".join(_field_label(f) for f in row.fields)
+        fields = separator.join(_field_label(f) for f in row.fields)
+        who = names.get(row.actor_id) or row.actor_label
         try:
             template = str(registry.by_id(row.event_type).template)
         except KeyError:
             out.append(HistoryRow(row, row.action, row.action))
             continue
-        out.append(HistoryRow(row, template.format(actor=row.actor_label, target="", fields=fields),
-                              template.format(actor="", target="", fields=fields).strip()))
+        out.append(HistoryRow(row, template.format(actor=who, target="", fields=fields),
+                              template.format(actor="", target="", fields=fields).strip(), who))
     return out
 
 

@@ -175,7 +175,7 @@ def tab_context(actor, pk, tab: str, *, detail=None, form=None, form_kind: str =
                                 for f in detail.fields.values()]
     elif tab == "history":
         context["history"] = [
-            {"event": h.event, "label": h.label, "what": h.what or h.label,
+            {"event": h.event, "label": h.label, "what": h.what or h.label, "who": h.who,
              "role": ROLE_LABELS.get(h.event.actor_role, h.event.actor_role),
              "purpose": purpose_label(h.event.purpose) if h.event.purpose else None,
              "is_reveal": h.event.action == "customer.field.revealed", "is_read": h.event.action.endswith("viewed")}
