@@ -20,11 +20,15 @@ from custodia.kernel.actor import Actor
 from custodia.protection.crypto import KeyBag
 
 
+# Every column but the sequence number, which the database assigns in insertion order.
+BULK_COLUMNS = tuple(f.attname for f in AuditEvent._meta.concrete_fields if f.attname != "seq")
+
+
 class AuditOutsideTransaction(RuntimeError):
     pass
 
 
-def _event(
+def _values(
     *,
     actor: Actor,
     event: EventType,
@@ -38,11 +42,13 @@ def _event(
     detail: dict | None = None,
     change: dict | None = None,
     keys: KeyBag | None = None,
-) -> AuditEvent:
+) -> dict:
+    """The column values of one event (validated against the closed registry)."""
     registry.check(event)
     ctx = context.current()
-    row = AuditEvent(
-        id=uuid.uuid4(),
+    event_id = uuid.uuid4()
+    values = dict(
+        id=event_id,
         occurred_at=timezone.now(),
         event_type=event.id,
         action=event.api_name,
@@ -59,14 +65,15 @@ def _event(
         purpose=purpose,
         outcome=outcome,
         detail=detail or {},
+        change_enc=None,
     )
     if change is not None:
         if subject_id is None or keys is None:
             raise ValueError("a change record needs the subject and its key bag")
-        row.change_enc = keys.encrypt(
-            subject_id, "audit_auditevent", "change_enc", row.id, json.dumps(change, ensure_ascii=False, default=str)
+        values["change_enc"] = keys.encrypt(
+            subject_id, "audit_auditevent", "change_enc", event_id, json.dumps(change, ensure_ascii=False, default=str)
         )
-    return row
+    return values
 
 
 def _require_transaction() -> None:
@@ -81,17 +88,21 @@ def audit_record(**kwargs) -> AuditEvent:
     purpose, outcome, detail (no personal data), change (before/after, encrypted with ``keys``).
     """
     _require_transaction()
-    row = _event(**kwargs)
+    row = AuditEvent(**_values(**kwargs))
     row.save(force_insert=True)
     return row
 
 
 def audit_record_many(events: Sequence[dict]) -> int:
     """Record many events in one insert (bulk import); same rules as ``audit_record``."""
+    from custodia.kernel.bulk import BulkInserter
+
     _require_transaction()
-    rows = [_event(**kw) for kw in events]
-    AuditEvent.objects.bulk_create(rows, batch_size=1000)
-    return len(rows)
+    inserter = BulkInserter(AuditEvent, BULK_COLUMNS)
+    for kw in events:
+        inserter.add(_values(**kw))
+    inserter.flush()
+    return len(events)
 
 
 def decrypt_change(row: AuditEvent, keys: KeyBag) -> dict | None:

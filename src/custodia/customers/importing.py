@@ -52,6 +52,7 @@ from custodia.customers.models import Customer, ImportBatch, Tag
 from custodia.customers.services import DUPLICATE_CHECKED, PLAIN_AUDITED
 from custodia.customers.validation import normalise_customer
 from custodia.kernel.actor import Actor
+from custodia.kernel.bulk import BulkInserter
 from custodia.kernel.errors import PermissionDenied
 from custodia.protection import catalog, crypto, pii
 from custodia.protection.blind_index import DIGEST_HEX, _field_key
@@ -502,8 +503,8 @@ def _write(actor: Actor, rows: list[_Row], batch: ImportBatch, progress: Progres
     tags = {}
     for name in sorted({t for r in rows for t in r.values.get("tags", [])}):
         tags[name] = Tag.objects.get_or_create(name=name)[0].pk
-    customers = _Inserter(Customer)
-    links = _Inserter(Customer.tags.through, ("customer_id", "tag_id"))
+    customers = BulkInserter(Customer)
+    links = BulkInserter(Customer.tags.through, ("customer_id", "tag_id"))
     now = timezone.now()
     detail = {"import_batch": str(batch.id)}
     for start in range(0, len(rows), CHUNK):
@@ -565,74 +566,6 @@ class _Sealer:
         self.used += 12
         ad = crypto._field_ad(TABLE, column, self.row_id)
         return self.head + nonce + self.aead.encrypt(nonce, text.encode("utf-8"), ad)
-
-
-class _Inserter:
-    """INSERT rows of one model with a single prepared statement (``executemany``).
-
-    Django's ``bulk_create`` compiles every value of every row into SQL text (about 3.5 µs a
-    value) and SQLite's backend caps a statement at 999 parameters (39 customers); importing
-    100,000 customers that way costs more than everything else together. Values are adapted with
-    the fields' own database preparation (UUIDs, datetimes), once per distinct datetime.
-    """
-
-    def __init__(self, model, columns: tuple[str, ...] | None = None):
-        fields = [f for f in model._meta.concrete_fields if columns is None or f.attname in columns]
-        self.fields = fields
-        self.names = [f.attname for f in fields]
-        self.adapters = [_adapter(f) for f in fields]
-        self.defaults = [_column_default(f) for f in fields]
-        quote = connection.ops.quote_name
-        self.sql = "INSERT INTO {} ({}) VALUES ({})".format(
-            quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields)))
-        self.pending: list[tuple] = []
-
-    def add(self, values: dict) -> None:
-        """Queue one row; columns left out take their constant default (or NULL)."""
-        row = []
-        for name, adapt, default in zip(self.names, self.adapters, self.defaults, strict=True):
-            if name in values:
-                row.append(adapt(values[name]))
-            elif default is _REQUIRED:
-                raise ValueError(f"{self.sql.split('(')[0]}: column {name} needs a value")
-            else:
-                row.append(adapt(default))
-        self.pending.append(tuple(row))
-
-    def flush(self) -> None:
-        if self.pending:
-            with connection.cursor() as cursor:
-                cursor.executemany(self.sql, self.pending)
-            self.pending = []
-
-
-def _identity(value):
-    return value
-
-
-_REQUIRED = object()
-
-
-def _column_default(field):
-    """A constant default for a column the caller may leave out, else _REQUIRED."""
-    if field.has_default() and not callable(field.default):
-        return field.default
-    if field.null:
-        return None
-    return _REQUIRED
-
-
-def _adapter(field) -> Callable:
-    target = field.target_field if field.is_relation else field
-    kind = target.get_internal_type()
-    if kind in ("CharField", "TextField", "BooleanField", "BinaryField", "IntegerField", "BigIntegerField",
-                "PositiveIntegerField", "AutoField", "BigAutoField", "SmallIntegerField"):
-        return _identity
-    if kind == "UUIDField" and not connection.features.has_native_uuid_field:
-        return lambda value: None if value is None else value.hex
-    if kind == "DateTimeField":
-        return functools.lru_cache(maxsize=8)(lambda value: target.get_db_prep_save(value, connection))
-    return lambda value: target.get_db_prep_save(value, connection)
 
 
 def _ensure_in_scope(actor: Actor, rows: list[_Row], created_at: dt.datetime) -> None:

@@ -18,11 +18,14 @@ CUSTOMER_PROTECTED = [f.name for f in catalog.for_model("customer")]
 CUSTOMER_PLAIN = ["kind", "name", "tier", "stage", "source", "tags"]
 
 
+_VALUES = {choices: frozenset(choices.values) for choices in (Kind, Source, Stage, Tier)}
+
+
 def _choice(value, choices, errors, field):
     if value in (None, ""):
         errors.setdefault(field, []).append(_("This field is required."))
         return None
-    if value not in choices.values:
+    if value not in _VALUES[choices]:
         errors.setdefault(field, []).append(_("Select a valid choice."))
         return None
     return value

@@ -45,9 +45,10 @@ def _wrap_ad(dek_id: uuid.UUID, subject_id: uuid.UUID) -> bytes:
     return b"custodia-dek/v1|" + dek_id.bytes + subject_id.bytes
 
 
-def wrap_dek(dek: bytes, dek_id: uuid.UUID, subject_id: uuid.UUID, kek: bytes) -> bytes:
+def wrap_dek(dek: bytes, dek_id: uuid.UUID, subject_id: uuid.UUID, kek: bytes | AESGCM) -> bytes:
     nonce = os.urandom(12)
-    return nonce + AESGCM(kek).encrypt(nonce, dek, _wrap_ad(dek_id, subject_id))
+    aead = kek if isinstance(kek, AESGCM) else AESGCM(kek)
+    return nonce + aead.encrypt(nonce, dek, _wrap_ad(dek_id, subject_id))
 
 
 def unwrap_dek(record: DataKey) -> bytes:
@@ -155,18 +156,22 @@ def new_data_key(subject_id: uuid.UUID) -> DataKey:
 
 def new_data_keys(subject_ids: Iterable[uuid.UUID]) -> KeyBag:
     """Create data keys for many new subjects at once (bulk import); returns a bag holding them."""
+    from custodia.kernel.bulk import BulkInserter
+
     kid, kek = get_keyring().active_kek()
+    wrapper = AESGCM(kek)
     bag = KeyBag()
-    records = []
+    rows = BulkInserter(DataKey)
+    now = timezone.now()
     for subject_id in subject_ids:
         dek_id = uuid.uuid4()
         dek = AESGCM.generate_key(bit_length=256)
-        record = DataKey(id=dek_id, subject_id=subject_id, kek_id=kid, wrapped=wrap_dek(dek, dek_id, subject_id, kek))
-        records.append(record)
+        rows.add({"id": dek_id, "subject_id": subject_id, "kek_id": kid, "created_at": now,
+                  "wrapped": wrap_dek(dek, dek_id, subject_id, wrapper)})
         aead = AESGCM(dek)
         bag._by_subject[subject_id] = (dek_id, aead)
         bag._by_dek[dek_id] = aead
-    DataKey.objects.bulk_create(records, batch_size=1000)
+    rows.flush()
     return bag
 
 
