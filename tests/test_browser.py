@@ -69,7 +69,7 @@ def test_rep_searches_reveals_and_sees_the_reveal_in_access_history(customer, li
         page.click("#modal [data-close-modal]")
         assert "13812345678" not in page.inner_text("#modal") if page.locator("#modal").count() else True
 
-        page.click(f"a[href$='?tab=history']")
+        page.click("a[href$='?tab=history']")
         page.wait_for_selector(".history")
         history = page.inner_text(".history")
         assert "rep01" in history

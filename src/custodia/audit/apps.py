@@ -9,9 +9,10 @@ class AuditConfig(AppConfig):
 
     def ready(self):
         # Each app declares its events in events.py; importing them fills the closed registry.
+        import importlib
+
         from django.apps import apps
         from django.utils.module_loading import module_has_submodule
-        import importlib
 
         for config in apps.get_app_configs():
             if config.name.startswith("custodia.") and module_has_submodule(config.module, "events"):

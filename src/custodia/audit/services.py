@@ -19,7 +19,6 @@ from custodia.kernel import context
 from custodia.kernel.actor import Actor
 from custodia.protection.crypto import KeyBag
 
-
 # Every column but the sequence number, which the database assigns in insertion order.
 BULK_COLUMNS = tuple(f.attname for f in AuditEvent._meta.concrete_fields if f.attname != "seq")
 

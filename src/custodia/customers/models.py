@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from custodia.kernel.querysets import RestrictedQuerySet
 from custodia.customers.choices import InteractionKind, Kind, OpportunityStage, Source, Stage, Tier
+from custodia.kernel.querysets import RestrictedQuerySet
 
 
 def _enc():
@@ -92,6 +92,9 @@ class CustomerChild(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:  # never a protected value
+        return f"{self._meta.model_name} {self.id}"
+
 
 class Contact(CustomerChild):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
@@ -157,6 +160,9 @@ class ImportBatch(models.Model):
     rows_rejected = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField()
 
+    def __str__(self) -> str:
+        return f"import {self.id} ({self.filename})"
+
 
 class Export(models.Model):
     """One export file: who, when, masked or not, exactly which customers, and the file's hash."""
@@ -171,3 +177,6 @@ class Export(models.Model):
     customer_ids = models.JSONField(default=list)
     row_count = models.PositiveIntegerField(default=0)
     file_sha256 = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"export {self.id}"

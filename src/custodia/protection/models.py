@@ -20,3 +20,6 @@ class DataKey(models.Model):
 
     class Meta:
         verbose_name = _("data key")
+
+    def __str__(self) -> str:
+        return f"data key {self.id}"

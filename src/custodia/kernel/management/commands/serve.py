@@ -10,7 +10,6 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-
 # The path only (%(U)s), never the query string: a search by mobile number must not reach the log.
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 
