@@ -75,3 +75,29 @@ class FieldRevealTests:
         with pytest.raises(NotFound):
             services.field_reveal(actor=org.actor("rep"), customer_id=customer.pk, field="mobile",
                                   purpose="contact_customer")
+
+
+@pytest.mark.django_db
+class RecordCreateTests:
+    def test_every_bad_field_is_reported_at_once_and_nothing_is_written(self, org, customer_factory):
+        from custodia.customers import record_services
+        from custodia.customers.models import Opportunity
+
+        customer = customer_factory(org.rep)
+        events_before = AuditEvent.objects.count()
+        with pytest.raises(ValidationError) as err:
+            record_services.opportunity_create(actor=org.actor("rep"), customer_id=customer.pk, data={
+                "name": "", "stage": "nonsense", "amount": "十万", "expected_close": None})
+        assert {"name", "stage", "amount"} <= set(err.value.message_dict)
+        assert "CNY" in err.value.message_dict["amount"][0]
+        assert not Opportunity.objects.exists() and AuditEvent.objects.count() == events_before
+
+    def test_amount_is_kept_as_decimal_cny(self, org, customer_factory):
+        from decimal import Decimal
+
+        from custodia.customers import record_services
+
+        customer = customer_factory(org.rep)
+        record = record_services.transaction_create(actor=org.actor("rep"), customer_id=customer.pk, data={
+            "occurred_on": "2026-03-01", "amount": "¥12,800.5", "product": "企业版年度订阅"})
+        assert record.amount == Decimal("12800.50")

@@ -20,7 +20,7 @@ from custodia.audit.services import audit_record
 from custodia.customers import events
 from custodia.customers.models import Contact, Interaction, Opportunity, Transaction
 from custodia.customers.services import get_for_action
-from custodia.customers.validation import normalise_protected
+from custodia.customers.validation import normalise_protected, parse_amount
 from custodia.kernel.actor import Actor
 from custodia.kernel.errors import NotFound
 from custodia.protection import catalog, pii
@@ -57,7 +57,18 @@ STAFF_FIELD = {"interaction": "staff", "opportunity": "owner"}
 def _apply(spec: RecordSpec, record, data: dict, keys: KeyBag, *, partial_update: bool) -> tuple[dict, dict]:
     """Set plain and protected values, validate everything, return (before, after)."""
     before, after = {}, {}
-    protected = normalise_protected(spec.name, data)
+    errors: dict[str, list] = {}
+    if "amount" in data:  # money gets its own parser and message (Decimal CNY, 2 places)
+        try:
+            data = {**data, "amount": parse_amount(data["amount"]) if data["amount"] not in (None, "") else None}
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+            data = {k: v for k, v in data.items() if k != "amount"}
+    try:
+        protected = normalise_protected(spec.name, data)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        protected = {}
     for name in spec.plain:
         if name in data:
             old = getattr(record, name)
@@ -65,7 +76,12 @@ def _apply(spec: RecordSpec, record, data: dict, keys: KeyBag, *, partial_update
             if not partial_update or to_text(old) != to_text(data[name]):
                 before[name], after[name] = to_text(old), to_text(data[name])
     exclude = ["customer", "staff", "owner"] + [f.name for f in record._meta.fields if f.name.endswith(("_enc", "_bidx"))]
-    record.full_clean(exclude=exclude)  # field-level errors for the plain fields, nothing written yet
+    try:
+        record.full_clean(exclude=exclude + list(errors))  # field-level errors, nothing written yet
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
     for name, value in protected.items():
         pf = catalog.get(f"{spec.name}.{name}")
         old = unseal(record, pf, keys) if partial_update else None
