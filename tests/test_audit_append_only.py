@@ -46,3 +46,18 @@ def test_failing_audit_write_fails_the_operation(org, monkeypatch):
     with pytest.raises(DatabaseError):
         services.customer_create(actor=org.actor("rep"), data={"kind": "individual", "name": "不应保存"})
     assert not Customer.objects.filter(name="不应保存").exists()
+
+
+def test_failing_audit_write_fails_the_read(org, customer_factory, monkeypatch):
+    from custodia.customers import selectors
+
+    customer = customer_factory(org.rep)
+
+    def broken_save(self, *args, **kwargs):
+        raise DatabaseError("audit store unavailable")
+
+    monkeypatch.setattr(AuditEvent, "save", broken_save)
+    with pytest.raises(DatabaseError):
+        selectors.customer_get(org.actor("rep"), customer.pk)
+    with pytest.raises(DatabaseError):
+        selectors.customer_list(org.actor("rep"))

@@ -56,10 +56,13 @@ def scope_q(actor: Actor, prefix: str = "") -> Q | None:
     if scope == "own":
         return Q(**{f"{prefix}owner_id": user.pk})
     if scope == "team":
-        q = Q(**{f"{prefix}owner_id": user.pk}) | Q(**{f"{prefix}owner__manager_id": user.pk})
+        # One indexed IN on the owner: the manager, their reports and their team's members.
+        from custodia.access.models import User
+
+        members = Q(pk=user.pk) | Q(manager_id=user.pk)
         if user.team_id:
-            q |= Q(**{f"{prefix}team_id": user.team_id})
-        return q
+            members |= Q(team_id=user.team_id)
+        return Q(**{f"{prefix}owner_id__in": User.objects.filter(members).values("pk")})
     return Q(pk__in=[])
 
 

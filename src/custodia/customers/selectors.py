@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.utils.translation import gettext_lazy as _
 
 from custodia.access.choices import EmploymentStatus
@@ -77,6 +77,13 @@ class CustomerDetail:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+def audited_read():
+    """The transaction of a read's audit event. Reads run first (on SQLite a write transaction
+    would serialise every concurrent reader); the event commits before anything is returned, and
+    a failing audit write fails the read: nothing is shown that is not on record."""
+    return transaction.atomic()
+
+
 def identifier_search(q: str) -> tuple[str, Q] | None:
     """Recognise an exact identifier in a search box; return (kind, filter on blind indexes)."""
     q = q.strip()
@@ -140,18 +147,18 @@ def customer_list(
             qs = qs.filter(**{name: value})
     page_size = max(1, min(int(page_size or 50), MAX_PAGE_SIZE))
     qs = qs.select_related("owner", "team").only(*LIST_COLUMNS).order_by("-created_at", "id")
-    with transaction.atomic():
-        page_obj = Paginator(qs, page_size, allow_empty_first_page=True).get_page(page)
-        customers = list(page_obj.object_list)
-        ids = [c.id for c in customers]
-        tags = _tags_for(ids)
-        keys = KeyBag.load(ids)
-        mobile = catalog.get("customer.mobile")
-        rows = [
-            CustomerRow(c.id, c.kind, c.name, c.tier, c.stage, c.source, c.owner.username, c.owner.get_full_name(),
-                        c.team.name, masked(c, mobile, keys, c.kind), tags.get(c.id, []), c.created_at, c.updated_at)
-            for c in customers
-        ]
+    page_obj = Paginator(qs, page_size, allow_empty_first_page=True).get_page(page)
+    customers = list(page_obj.object_list)
+    ids = [c.id for c in customers]
+    tags = _tags_for(ids)
+    keys = KeyBag.load(ids)
+    mobile = catalog.get("customer.mobile")
+    rows = [
+        CustomerRow(c.id, c.kind, c.name, c.tier, c.stage, c.source, c.owner.username, c.owner.get_full_name(),
+                    c.team.name, masked(c, mobile, keys, c.kind), tags.get(c.id, []), c.created_at, c.updated_at)
+        for c in customers
+    ]
+    with audited_read():
         audit_record(actor=actor, event=events.CUSTOMER_LIST_VIEWED, target_type="customer", object_ids=ids,
                      detail={"page": page_obj.number, "filters": _filters(tier, stage, owner, team, tag, kind)})
         if search_kind:
@@ -175,20 +182,20 @@ def _tags_for(ids) -> dict:
 
 def customer_get(actor: Actor, customer_id) -> CustomerDetail:
     """One customer with every protected field masked. Audits CUSTOMER_VIEWED."""
-    with transaction.atomic():
-        customer = get_for_action(actor, customer_id, "view")
-        keys = KeyBag.load([customer.id])
-        fields = {}
-        for pf in catalog.for_model("customer"):
-            fields[pf.name] = ProtectedValue(
-                pf.key, pf.name, str(pf.label), pf.level, masked(customer, pf, keys, customer.kind),
-                may_reveal(actor, pf.level), getattr(customer, pf.column) is not None,
-            )
-        counts = {kind: spec.model.objects.filter(customer=customer, deleted_at__isnull=True).count()
-                  for kind, spec in SPECS.items()}
+    customer = get_for_action(actor, customer_id, "view")
+    keys = KeyBag.load([customer.id])
+    fields = {}
+    for pf in catalog.for_model("customer"):
+        fields[pf.name] = ProtectedValue(
+            pf.key, pf.name, str(pf.label), pf.level, masked(customer, pf, keys, customer.kind),
+            may_reveal(actor, pf.level), getattr(customer, pf.column) is not None,
+        )
+    counts = _record_counts(customer.id)
+    tags = list(customer.tags.values_list("name", flat=True))
+    with audited_read():
         audit_record(actor=actor, event=events.CUSTOMER_VIEWED, target_type="customer", target_id=customer.id,
                      subject_id=customer.id)
-    return CustomerDetail(customer, fields, list(customer.tags.values_list("name", flat=True)), counts)
+    return CustomerDetail(customer, fields, tags, counts)
 
 
 @dataclass
@@ -200,15 +207,15 @@ class RecordRow:
 def customer_records(actor: Actor, customer_id, kind: str, *, limit: int = 200) -> list[RecordRow]:
     """A customer's contacts / interactions / opportunities / transactions, masked. Audited."""
     spec = SPECS[kind]
-    with transaction.atomic():
-        customer = get_for_action(actor, customer_id, "view")
-        qs = spec.model.objects.restrict(actor, "view").filter(customer=customer)
-        if kind in STAFF_FIELD:
-            qs = qs.select_related(STAFF_FIELD[kind])
-        records = list(qs[:limit])
-        keys = KeyBag.load([customer.id])
-        pfs = catalog.for_model(kind)
-        rows = [RecordRow(r, {pf.name: masked(r, pf, keys) for pf in pfs}) for r in records]
+    customer = get_for_action(actor, customer_id, "view")
+    qs = spec.model.objects.restrict(actor, "view").filter(customer=customer)
+    if kind in STAFF_FIELD:
+        qs = qs.select_related(STAFF_FIELD[kind])
+    records = list(qs[:limit])
+    keys = KeyBag.load([customer.id])
+    pfs = catalog.for_model(kind)
+    rows = [RecordRow(r, {pf.name: masked(r, pf, keys) for pf in pfs}) for r in records]
+    with audited_read():
         audit_record(actor=actor, event=events.CHILD_VIEWED, target_type=kind, subject_id=customer.id,
                      target_id=customer.id, object_ids=[r.id for r in records], fields=[kind])
     return rows
@@ -347,15 +354,15 @@ def record_list(actor: Actor, kind: str, *, customer_id=None, page: int = 1, pag
     """One page of the records of ``kind`` the actor may see: of one customer (NotFound when out of
     scope) or of every customer in scope. Masked. Audits CHILD_VIEWED with the ids shown."""
     page_size = max(1, min(int(page_size or 50), MAX_PAGE_SIZE))
-    with transaction.atomic():
-        qs, subject_id = _records(actor, kind), None
-        if customer_id is not None:
-            subject_id = get_for_action(actor, customer_id, "view").id
-            qs = qs.filter(customer_id=subject_id)
-        qs = qs.order_by(*SPECS[kind].model._meta.ordering, "id")
-        page_obj = Paginator(qs, page_size, allow_empty_first_page=True).get_page(page)
-        records = list(page_obj.object_list)
-        rows = _record_rows(kind, records)
+    qs, subject_id = _records(actor, kind), None
+    if customer_id is not None:
+        subject_id = get_for_action(actor, customer_id, "view").id
+        qs = qs.filter(customer_id=subject_id)
+    qs = qs.order_by(*SPECS[kind].model._meta.ordering, "id")
+    page_obj = Paginator(qs, page_size, allow_empty_first_page=True).get_page(page)
+    records = list(page_obj.object_list)
+    rows = _record_rows(kind, records)
+    with audited_read():
         audit_record(actor=actor, event=events.CHILD_VIEWED, target_type=kind, target_id=subject_id,
                      subject_id=subject_id, object_ids=[r.id for r in records], fields=[kind],
                      detail={"page": page_obj.number})
@@ -368,11 +375,11 @@ def record_get(actor: Actor, kind: str, record_id) -> RecordRow:
         record_id = uuid.UUID(str(record_id))
     except ValueError:
         raise NotFound() from None
-    with transaction.atomic():
-        record = _records(actor, kind).filter(pk=record_id).first()
-        if record is None:
-            raise NotFound()
-        row = _record_rows(kind, [record])[0]
+    record = _records(actor, kind).filter(pk=record_id).first()
+    if record is None:
+        raise NotFound()
+    row = _record_rows(kind, [record])[0]
+    with audited_read():
         audit_record(actor=actor, event=events.CHILD_VIEWED, target_type=kind, target_id=record.id,
                      subject_id=record.customer_id, object_ids=[record.id], fields=[kind])
     return row
@@ -381,6 +388,15 @@ def record_get(actor: Actor, kind: str, record_id) -> RecordRow:
 def customer_record_counts(actor: Actor, customer_id) -> dict[str, int]:
     """How many live contacts / interactions / opportunities / transactions a customer has (the
     tab counts). NotFound when out of scope. Not audited: counts show no record's content."""
-    customer = get_for_action(actor, customer_id, "view")
-    return {kind: spec.model.objects.filter(customer=customer, deleted_at__isnull=True).count()
-            for kind, spec in SPECS.items()}
+    return _record_counts(get_for_action(actor, customer_id, "view").id)
+
+
+def _record_counts(customer_id) -> dict[str, int]:
+    """Live records of each kind of one customer, in one query."""
+    counts = {
+        kind: Subquery(spec.model.objects.filter(customer_id=OuterRef("pk"), deleted_at__isnull=True)
+                       .order_by().values("customer_id").annotate(n=Count("*")).values("n"))
+        for kind, spec in SPECS.items()
+    }
+    row = Customer.objects.filter(pk=customer_id).values(**counts).first() or {}
+    return {kind: row.get(kind) or 0 for kind in SPECS}
