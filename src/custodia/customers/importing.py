@@ -53,6 +53,7 @@ from custodia.customers.services import DUPLICATE_CHECKED, PLAIN_AUDITED
 from custodia.customers.validation import normalise_customer
 from custodia.kernel.actor import Actor
 from custodia.kernel.bulk import BulkInserter
+from custodia.kernel.jobs import database_optimize
 from custodia.kernel.errors import PermissionDenied
 from custodia.protection import catalog, crypto, pii
 from custodia.protection.blind_index import DIGEST_HEX, _field_key
@@ -678,6 +679,7 @@ def _commit(actor: Actor, report: ImportReport, rows: list[_Row], index: _Indexe
                     "rows_total": report.rows_total, "rows_imported": len(rows),
                     "rows_rejected": report.rows_rejected},
         )
+    database_optimize()  # the planner's statistics after a bulk load
     report.batch_id = batch.id
     report.rows_imported = len(rows)
     report.customer_ids = [r.id for r in rows]

@@ -23,6 +23,7 @@ from custodia.customers import events
 from custodia.customers.models import Contact, Customer, Interaction, Opportunity, Tag, Transaction
 from custodia.demo.generator import DEFAULT_SEED, generate_customers, generate_org
 from custodia.kernel.actor import Actor
+from custodia.kernel.jobs import database_optimize
 from custodia.protection import catalog, pii, validators
 from custodia.protection.crypto import new_data_keys
 from custodia.protection.fields import seal
@@ -100,6 +101,7 @@ def seed_customers(count: int = 2000, seed: int = DEFAULT_SEED,
         created += _write_batch(batch, users)
         if progress:
             progress(len(batch))
+    database_optimize()
     return created
 
 

@@ -11,3 +11,18 @@ from huey.contrib.djhuey import db_periodic_task
 def sessions_clear():
     """Delete expired sessions every night (signed-out users leave nothing usable behind)."""
     call_command("clearsessions")
+
+
+def database_optimize() -> None:
+    """Refresh the query planner's statistics (SQLite ``PRAGMA optimize``; PostgreSQL's
+    autovacuum does this by itself). Run after bulk loads and nightly."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA optimize=0x10002")
+
+
+@db_periodic_task(crontab(minute="41", hour="2"))
+def database_optimize_nightly():
+    database_optimize()
