@@ -24,10 +24,8 @@ import csv
 import datetime as dt
 import functools
 import hashlib
-import hmac
 import io
 import json
-import os
 import re
 import time
 import uuid
@@ -53,13 +51,12 @@ from custodia.customers.services import DUPLICATE_CHECKED, PLAIN_AUDITED
 from custodia.customers.validation import normalise_customer
 from custodia.kernel.actor import Actor
 from custodia.kernel.bulk import BulkInserter
-from custodia.kernel.jobs import database_optimize
 from custodia.kernel.errors import PermissionDenied
-from custodia.protection import catalog, crypto, pii
-from custodia.protection.blind_index import DIGEST_HEX, _field_key
+from custodia.kernel.jobs import database_optimize
+from custodia.protection import catalog, pii
+from custodia.protection.blind_index import blind_index
 from custodia.protection.crypto import KeyBag, new_data_keys
 from custodia.protection.fields import to_text
-from custodia.protection.keyring import get_keyring
 from custodia.protection.services import keyring_required
 
 Progress = Callable[[str, int, int | None], None]  # (phase, done, total)
@@ -204,23 +201,16 @@ def notes_contain_pii(text: str) -> bool:
 
 
 class _Indexer:
-    """Blind indexes with the per-field HMAC keys derived once (``blind_index`` re-reads the
-    keyring for every value): the same HKDF key and HMAC-SHA256 as ``blind_index``."""
+    """Blind indexes of the protected fields that have one (``blind_index`` by field name)."""
 
     def __init__(self):
-        master = get_keyring().index_master()
-        self._macs = {pf.name: hmac.new(_field_key(master, pf.key), digestmod=hashlib.sha256)
-                      for pf in PROTECTED if pf.blind_index}
+        self._keys = {pf.name: pf.key for pf in PROTECTED if pf.blind_index}
 
     def __call__(self, name: str, text: str | None) -> str | None:
-        if not text:
-            return None
-        mac = self._macs[name].copy()
-        mac.update(text.encode("utf-8"))
-        return mac.hexdigest()[:DIGEST_HEX]
+        return blind_index(self._keys[name], text)
 
     def names(self):
-        return self._macs.keys()
+        return self._keys.keys()
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -536,7 +526,7 @@ def _customer_columns(row: _Row, keys: KeyBag, now: dt.datetime) -> dict:
         "source": v["source"], "owner_id": owner.pk, "team_id": owner.team_id,
         "department_id": owner.team.department_id, "created_at": now, "updated_at": now, "notes_pii": False,
     }
-    seal = _Sealer(keys, row.id)
+    seal = keys.row_sealer(row.id, TABLE, row.id)
     for pf in PROTECTED:
         value = row.protected.get(pf.name)
         if value is None:
@@ -548,25 +538,6 @@ def _customer_columns(row: _Row, keys: KeyBag, now: dt.datetime) -> dict:
         if pf.name == "notes":
             columns["notes_pii"] = notes_contain_pii(text)
     return columns
-
-
-class _Sealer:
-    """``KeyBag.encrypt`` for the columns of one new customer row, in a tight loop: the same
-    layout and associated data (``crypto._field_ad``), with the row's data key looked up once."""
-
-    def __init__(self, keys: KeyBag, row_id: uuid.UUID):
-        keys.ensure_subject(row_id)
-        dek_id, self.aead = keys._by_subject[row_id]
-        self.head = bytes([crypto.VERSION]) + dek_id.bytes
-        self.row_id = str(row_id)
-        self.random = os.urandom(12 * len(PROTECTED))  # one system call for the row's nonces
-        self.used = 0
-
-    def __call__(self, column: str, text: str) -> bytes:
-        nonce = self.random[self.used:self.used + 12]
-        self.used += 12
-        ad = crypto._field_ad(TABLE, column, self.row_id)
-        return self.head + nonce + self.aead.encrypt(nonce, text.encode("utf-8"), ad)
 
 
 def _ensure_in_scope(actor: Actor, rows: list[_Row], created_at: dt.datetime) -> None:

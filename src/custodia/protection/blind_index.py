@@ -17,15 +17,18 @@ DIGEST_HEX = 32  # 128 bits: collisions are negligible at 10^7 customers
 
 
 @functools.lru_cache(maxsize=64)
-def _field_key(master: bytes, index_name: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"custodia-bidx/v1", info=index_name.encode()).derive(
+def _field_mac(master: bytes, index_name: str):
+    """A keyed HMAC-SHA256 ready to copy: the per-field key derived once (HKDF)."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"custodia-bidx/v1", info=index_name.encode()).derive(
         master
     )
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def blind_index(index_name: str, normalised: str | None) -> str | None:
-    """Index value of an already-normalised value; ``index_name`` is the catalog's index name."""
+    """Index value of an already-normalised value; ``index_name`` is the catalog's key."""
     if not normalised:
         return None
-    key = _field_key(get_keyring().index_master(), index_name)
-    return hmac.new(key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()[:DIGEST_HEX]
+    mac = _field_mac(get_keyring().index_master(), index_name).copy()
+    mac.update(normalised.encode("utf-8"))
+    return mac.hexdigest()[:DIGEST_HEX]

@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,10 +49,15 @@ class LocalKeyring:
         self._data: dict | None = None
         self._mtime: float | None = None
         self._lock = threading.Lock()
+        self._checked = 0.0
 
     # -- loading -------------------------------------------------------------------------
     def _load(self) -> dict:
+        now = time.monotonic()
+        if self._data is not None and now - self._checked < 1.0:
+            return self._data  # re-read the file's mtime at most once a second
         with self._lock:
+            self._checked = now
             if not self.path.exists():
                 self._create()
             mtime = self.path.stat().st_mtime
@@ -122,6 +128,7 @@ class LocalKeyring:
             data["keks"][kid] = {"key": _b64(secrets.token_bytes(32)), "created": _now(), "state": "active"}
             data["active_kek"] = kid
             self._write(data)
+            self._checked = 0.0
         return kid
 
     def remove_kek(self, kid: str) -> None:
