@@ -1,0 +1,428 @@
+"""`make bench`: Custodia's protected paths side by side with plain Django, measured in one run.
+
+1. A 100k-customer SQLite database (demo loader: encrypted fields, blind indexes, audit), with
+   the same rows copied in clear into the plain model of ``custodia.benchplain``. Built once and
+   cached in bench/results/db-<key>/ (the key changes with any migration); every run works on a
+   fresh copy, so audit events written by one run never slow the next.
+2. Primitives: AES-GCM decrypt of one field, blind-index HMAC of one value (µs).
+3. HTTP: gunicorn (2 sync workers) on 127.0.0.1 serving both the protected API and the plain
+   endpoints; a bounded closed-loop load generator (bench/loadgen.py) alternates protected and
+   plain runs (A/B/A/B...) per endpoint; requests/s, p50, p99 and the ratios.
+4. Import: the same CSV into a fresh database with ``customers_import`` (protected) and with
+   django-import-export (defaults) into the plain model; rows/s and the ratio.
+
+Everything talks to loopback only and stops by itself (fixed durations, request caps, timeouts).
+See bench/README.md for the options and the recorded results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import loadgen  # noqa: E402
+import spy  # noqa: E402
+from common import BENCH, CUSTOMERS, PY, RESULTS, bench_env, cache_key, copy_data_dir, run_task  # noqa: E402
+from serve import Server  # noqa: E402
+
+AIM_RATIO, AIM_P99, AIM_IMPORT_RPS, AIM_IMPORT_RATIO = 0.75, 2.0, 10_000, 2.0
+PROTECTED = {"list": "/api/v1/customers/?page={page}&page_size=50", "detail": "/api/v1/customers/{id}/"}
+PLAIN = {"list": "/bench/plain/customers/?page={page}&page_size=50", "detail": "/bench/plain/customers/{id}/"}
+FIRST_PAGES = 5
+# Measured endpoints: (name, URL template key, highest page asked; None = every page of the scope).
+ENDPOINTS = [("list", "list", None), (f"list p1-{FIRST_PAGES}", "list", FIRST_PAGES), ("detail", "detail", None)]
+
+
+def machine() -> dict:
+    mem = 0
+    try:
+        with open("/proc/meminfo") as fh:
+            mem = int(fh.readline().split()[1]) * 1024
+    except OSError:
+        pass
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "memory_gb": round(mem / 2**30), "cpu": cpu, "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version, "os": f"{platform.system()} {platform.release()}"}
+
+
+def revision() -> str:
+    """The commit measured (with "+changes" when the working tree differs from it)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCH.parent, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "src"], cwd=BENCH.parent,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head}+changes" if dirty else head
+
+
+def load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def section(title: str) -> None:
+    print(f"\n== {title}", flush=True)
+
+
+# --- databases ---------------------------------------------------------------------------------
+
+
+def ensure_db(customers: int, rebuild: bool) -> tuple[Path, dict]:
+    """The cached 100k database (built when missing; the build resumes if it was interrupted)."""
+    key = cache_key(customers)
+    path = RESULTS / f"db-{key}"
+    mark = path / "complete.json"
+    if mark.exists() and not rebuild:
+        info = json.loads(mark.read_text())
+        if not info.get("analyzed"):
+            run_task("finalize_db", path, quiet=True)  # planner statistics, as the build now makes them
+            info["analyzed"] = True
+            mark.write_text(json.dumps(info))
+        print(f"reusing {path.relative_to(BENCH.parent)} (built {info['built']})", flush=True)
+        return path, info
+    print(f"building {customers:,} customers into {path.relative_to(BENCH.parent)} (cached for later runs) …",
+          flush=True)
+    mark.unlink(missing_ok=True)
+    path.mkdir(parents=True, exist_ok=True)
+    result = run_task("build_db", path, {"customers": customers}, timeout=3600)
+    info = {"key": key, "built": dt.datetime.now().isoformat(timespec="seconds"), "result": result, "analyzed": True}
+    mark.write_text(json.dumps(info))
+    print(f"built in {result['total_seconds']:.0f} s", flush=True)
+    return path, info
+
+
+def ensure_empty(rebuild: bool) -> Path:
+    """A fresh database (schema, demo staff, tag names) for the import benchmark; cached."""
+    path = RESULTS / f"empty-{cache_key(0)}"
+    mark = path / "complete.json"
+    if not mark.exists() or rebuild:
+        path.mkdir(parents=True, exist_ok=True)
+        run_task("build_empty", path)
+        mark.write_text("{}")
+    return path
+
+
+def ensure_csv(rows: int) -> Path:
+    """The import file, written by bench/make_import_csv.py (valid rows, unique identifiers)."""
+    script = BENCH / "make_import_csv.py"
+    digest = hashlib.sha256(script.read_bytes()).hexdigest()[:8]
+    path = RESULTS / f"import-{rows}-{digest}.csv"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        subprocess.run([PY, str(script), str(tmp), "--rows", str(rows), "--owner", "rep01"], check=True,
+                       stdout=subprocess.DEVNULL, timeout=600)
+        tmp.rename(path)
+    return path
+
+
+# --- HTTP --------------------------------------------------------------------------------------
+
+
+def picker(template: str, pages: int, ids: list[str], max_page: int | None = None):
+    """Random page of the scope (or of its first ``max_page`` pages), or random customer id in scope."""
+    if "{page}" in template:
+        last = min(pages, max_page or pages)
+        return lambda rng: template.format(page=rng.randint(1, last))
+    return lambda rng: template.format(id=rng.choice(ids))
+
+
+def summarise(result: loadgen.RunResult) -> dict:
+    lat = result.latencies
+    return {"requests": result.ok, "errors": result.errors, "statuses": result.statuses,
+            "seconds": round(result.seconds, 2), "rps": round(result.rps, 1),
+            "p50_ms": round(loadgen.percentile(lat, 50) * 1000, 2),
+            "p99_ms": round(loadgen.percentile(lat, 99) * 1000, 2)}
+
+
+def http_bench(work: Path, args) -> dict:
+    prep = run_task("prepare_http", work, {"user": args.user, "sample": 5000, "seed": args.seed}, quiet=True)
+    pages = -(-prep["in_scope"] // 50)
+    print(f"benchmark user {prep['user']} (role {prep['role']}, scope {prep['scope']}): "
+          f"{prep['in_scope']:,} of {prep['customers']:,} customers in scope = {pages} list pages; "
+          f"detail ids: {len(prep['ids']):,} random customers in scope", flush=True)
+    result = {"user": prep["user"], "role": prep["role"], "scope": prep["scope"], "in_scope": prep["in_scope"],
+              "pages": pages, "concurrency": args.concurrency, "duration": args.duration, "rounds": args.rounds,
+              "workers": args.workers, "endpoints": {}}
+    protected_requests = 0
+    with Server(work, workers=args.workers) as server:
+        server.start(PLAIN["list"].format(page=1), prep["token"])
+        print(f"gunicorn: {args.workers} sync workers on {server.base_url} (pids {server.worker_pids()})",
+              flush=True)
+        # The same pages and ids are asked of both paths (same seeds).
+        for kind, key, max_page in ENDPOINTS:
+            for side, templates in (("protected", PROTECTED), ("plain", PLAIN)):
+                pick = picker(templates[key], pages, prep["ids"], max_page)
+                first = loadgen.run(f"check {side} {kind}", server.base_url, prep["token"], pick, concurrency=1,
+                                    duration=5, max_requests=1, seed=args.seed)
+                if first.ok != 1:
+                    raise SystemExit(f"{side} {kind} does not answer 200: {first.statuses}; see {server.log}")
+                warm = loadgen.run(f"warm {side} {kind}", server.base_url, prep["token"], pick,
+                                   concurrency=args.concurrency, duration=args.warmup, max_requests=100_000,
+                                   seed=args.seed + 7)
+                if side == "protected":
+                    protected_requests += first.ok + warm.ok
+        for kind, key, max_page in ENDPOINTS:
+            totals = {side: loadgen.RunResult(side) for side in ("protected", "plain")}
+            rounds = []
+            for n in range(args.rounds):
+                order = ("protected", "plain") if n % 2 == 0 else ("plain", "protected")  # A/B, B/A, ...
+                row = {}
+                for side in order:
+                    templates = PROTECTED if side == "protected" else PLAIN
+                    pick = picker(templates[key], pages, prep["ids"], max_page)
+                    before = load()
+                    run = loadgen.run(f"{side} {kind}", server.base_url, prep["token"], pick,
+                                      concurrency=args.concurrency, duration=args.duration,
+                                      max_requests=args.max_requests, seed=args.seed + 100 * n)
+                    totals[side].merge(run)
+                    row[side] = summarise(run) | {"load_before": before, "load_after": load()}
+                    if side == "protected":
+                        protected_requests += run.ok
+                rounds.append(row)
+                print(f"  {kind:9} round {n + 1}: protected {row['protected']['rps']:7.1f}/s "
+                      f"p99 {row['protected']['p99_ms']:6.1f} ms | plain {row['plain']['rps']:7.1f}/s "
+                      f"p99 {row['plain']['p99_ms']:6.1f} ms | ratio {row['protected']['rps'] / row['plain']['rps']:.2f} "
+                      f"(load {row[order[0]]['load_before']})", flush=True)
+            ep = {side: summarise(total) for side, total in totals.items()}
+            ep["rounds"] = rounds
+            ep["ratio_rps"] = round(ep["protected"]["rps"] / ep["plain"]["rps"], 3)
+            ep["ratio_p99"] = round(ep["protected"]["p99_ms"] / ep["plain"]["p99_ms"], 3)
+            per_round = sorted(r["protected"]["rps"] / r["plain"]["rps"] for r in rounds)
+            ep["round_ratios"] = {"min": round(per_round[0], 2), "median": round(statistics.median(per_round), 2),
+                                  "max": round(per_round[-1], 2)}
+            result["endpoints"][kind] = ep
+        if args.profile:
+            result["profile"] = profile_server(server, prep, pages, args)
+            protected_requests += result["profile"].pop("protected_requests")
+    audit = run_task("audit_count", work, quiet=True)["audit_events"] - prep["audit_events"]
+    result["audit_events_written"] = audit
+    result["protected_requests_ok"] = protected_requests
+    if args.profile:
+        mid = max(1, pages // 2)
+        paths = [PROTECTED["list"].format(page=mid), PLAIN["list"].format(page=mid),
+                 PROTECTED["list"].format(page=1), PLAIN["list"].format(page=1),
+                 PROTECTED["detail"].format(id=prep["ids"][0]), PLAIN["detail"].format(id=prep["ids"][0])]
+        print(f"in-process breakdown (test client, no server): list pages {mid} and 1, one detail …", flush=True)
+        result["inprocess"] = run_task("breakdown", work, {"user": args.user, "paths": paths, "n": 20}, quiet=True)
+    return result
+
+
+def profile_server(server: Server, prep: dict, pages: int, args) -> dict:
+    """py-spy on the gunicorn workers while each endpoint is under the same load as measured."""
+    out = {"protected_requests": 0}
+    if spy.available() is None:
+        print("  (py-spy not installed: .venv/bin/pip install py-spy — skipping the server profile)", flush=True)
+        return out
+    for kind, key, max_page in ENDPOINTS:
+        for side, templates in (("protected", PROTECTED), ("plain", PLAIN)):
+            raw = RESULTS / f"profile-{side}-{key}-{max_page or 'all'}.txt"
+            raw.unlink(missing_ok=True)
+            recorder = spy.start(server.proc.pid, args.profile_seconds, raw)
+            time.sleep(0.5)
+            run = loadgen.run(f"profile {side} {kind}", server.base_url, prep["token"],
+                              picker(templates[key], pages, prep["ids"], max_page), concurrency=args.concurrency,
+                              duration=args.profile_seconds, max_requests=args.max_requests, seed=args.seed + 999)
+            try:
+                recorder.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                recorder.kill()  # the py-spy process we started
+            if side == "protected":
+                out["protected_requests"] += run.ok
+            if raw.exists():
+                out[f"{kind} {side}"] = spy.breakdown(raw) | {"rps_while_profiled": round(run.rps, 1)}
+                print(f"  profiled {side} {kind}: {out[f'{kind} {side}']['samples']} worker samples "
+                      f"({run.rps:.1f} req/s under py-spy)", flush=True)
+    return out
+
+
+# --- import ------------------------------------------------------------------------------------
+
+
+def import_bench(args) -> dict:
+    empty = ensure_empty(args.rebuild)
+    csv_path = ensure_csv(args.import_rows)
+    print(f"file: {csv_path.relative_to(BENCH.parent)} ({args.import_rows:,} rows, "
+          f"{csv_path.stat().st_size / 2**20:.1f} MiB, written by bench/make_import_csv.py)", flush=True)
+    work = RESULTS / "run-import-protected"
+    copy_data_dir(empty, work)
+    before = load()
+    protected = run_task("import_protected", work, {"csv": str(csv_path), "owner": "rep01"}, timeout=1800)
+    protected["load_before"] = before
+    print(f"  protected customers_import: {protected['rows']:,} rows in {protected['seconds']:.1f} s = "
+          f"{protected['rows_per_s']:,.0f} rows/s", flush=True)
+    work = RESULTS / "run-import-plain"
+    copy_data_dir(empty, work)
+    before = load()
+    rows = 0 if args.iie_rows >= args.import_rows else args.iie_rows
+    plain = run_task("import_plain", work, {"csv": str(csv_path), "rows": rows}, timeout=3600)
+    plain["load_before"] = before
+    print(f"  django-import-export (plain): {plain['rows']:,} rows in {plain['seconds']:.1f} s = "
+          f"{plain['rows_per_s']:,.0f} rows/s", flush=True)
+    out = {"rows": args.import_rows, "csv": csv_path.name, "protected": protected, "plain": plain,
+           "ratio": round(protected["rows_per_s"] / plain["rows_per_s"], 2)}
+    if args.profile:
+        out["profile"] = profile_import(empty, args)
+    return out
+
+
+def profile_import(empty: Path, args) -> dict | None:
+    """py-spy over customers_import of a smaller file (the per-row costs do not depend on the size)."""
+    if spy.available() is None:
+        print("  (py-spy not installed: .venv/bin/pip install py-spy — skipping the import profile)", flush=True)
+        return None
+    rows = min(args.iie_rows, args.import_rows)
+    csv_path = ensure_csv(rows)
+    work = RESULTS / "run-import-profile"
+    copy_data_dir(empty, work)
+    raw = RESULTS / "profile-import.txt"
+    cmd = [PY, str(BENCH / "tasks.py"), "import_protected", json.dumps({"csv": str(csv_path), "owner": "rep01"})]
+    code = spy.record_command(cmd, raw, bench_env(work), BENCH.parent)
+    if code != 0 or not raw.exists():
+        print(f"  (import profile failed, exit {code})", flush=True)
+        return None
+    result = spy.breakdown(raw, spy.IMPORT_STEPS, within="customers_import (", idle="-",
+                           other="other (ORM, loops, Django)") | {"rows": rows}
+    print(f"  profiled customers_import of {rows:,} rows: {result['samples']} samples", flush=True)
+    return result
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def report(results: dict) -> str:
+    m = results["machine"]
+    lines = [f"Custodia benchmark {results['date']} at {results.get('revision', '?')} — {m['cores']} cores / {m['memory_gb']} GB ({m['cpu']}), "
+             f"Python {m['python']}, SQLite {m['sqlite']} (WAL), {m['os']}"]
+    p = results.get("primitives")
+    if p:
+        lines += ["", "Primitives (µs per call, best of 5):",
+                  f"  AES-256-GCM decrypt of one field: {p['aes_gcm_decrypt_raw_us']:.2f} raw, "
+                  f"{p['field_decrypt_keybag_us']:.2f} through KeyBag.decrypt, "
+                  f"{p['field_decrypt_and_mask_us']:.2f} decrypt + mask",
+                  f"  blind index HMAC-SHA256 of one value: {p['blind_index_hmac_raw_us']:.2f} raw, "
+                  f"{p['blind_index_call_us']:.2f} through blind_index()",
+                  f"  KeyBag.load of 50 data keys (query + unwrap): {p['keybag_load_50_subjects_us'] / 1000:.2f} ms"]
+    h = results.get("http")
+    if h:
+        lines += ["", f"HTTP — gunicorn {h['workers']} sync workers on loopback, {h['concurrency']} closed-loop "
+                  f"clients, {h['rounds']} × {h['duration']:.0f} s per side, A/B alternated; user {h['user']} "
+                  f"({h['role']}, scope {h['scope']}: {h['in_scope']:,} customers, {h['pages']} pages)",
+                  f"  {'endpoint':28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"]
+        for kind, ep in h["endpoints"].items():
+            for side in ("protected", "plain"):
+                s = ep[side]
+                lines.append(f"  {kind + ' ' + side:28} {s['rps']:8.1f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} "
+                             f"{s['errors']:7d}")
+            rr = ep.get("round_ratios")
+            spread = f" (rounds {rr['min']:.2f}–{rr['max']:.2f}, median {rr['median']:.2f})" if rr else ""
+            lines.append(f"  {kind + ' protected/plain':28} {ep['ratio_rps']:7.2f}× {'':8} {ep['ratio_p99']:7.2f}×"
+                         f"   throughput aim ≥ {AIM_RATIO}×: {verdict(ep['ratio_rps'] >= AIM_RATIO)}{spread}; "
+                         f"p99 aim ≤ {AIM_P99}×: {verdict(ep['ratio_p99'] <= AIM_P99)}")
+        lines.append(f"  audit events written by the protected requests: {h['audit_events_written']:,} "
+                     f"for {h['protected_requests_ok']:,} protected 200 responses")
+        for name, prof in (h.get("profile") or {}).items():
+            lines += ["", f"  where the workers' time goes — {name} (py-spy, {prof['samples']} samples, "
+                      f"{prof['rps_while_profiled']} req/s while sampled):"]
+            lines += [f"    {r['pct_of_worker_time']:5.1f}%  {r['step']}"
+                      + (f"  ({r['in_sqlite_pct']:.0f}% of it inside SQLite)" if r["in_sqlite_pct"] else "")
+                      for r in prof["steps"] if r["pct_of_worker_time"] >= 0.5]
+        for path, part in (h.get("inprocess") or {}).items():
+            lines += ["", f"  one request in-process, {path}: {part['ms_per_request']:.2f} ms "
+                      f"({part['instrumented_ms']:.2f} ms instrumented); inclusive parts:"]
+            lines += [f"    {p['ms']:8.3f} ms  {p['calls']:6.2f}×  {p['what']}" for p in part["parts"] if p["ms"] >= 0.05]
+    i = results.get("import")
+    if i:
+        pr, pl = i["protected"], i["plain"]
+        lines += ["", f"Import — {i['rows']:,}-row CSV into a fresh database",
+                  f"  protected customers_import:     {pr['rows']:>7,} rows {pr['seconds']:7.1f} s "
+                  f"{pr['rows_per_s']:9,.0f} rows/s",
+                  f"  django-import-export (plain):   {pl['rows']:>7,} rows {pl['seconds']:7.1f} s "
+                  f"{pl['rows_per_s']:9,.0f} rows/s",
+                  f"  ratio {i['ratio']:.2f}×   aim ≥ {AIM_IMPORT_RPS:,} rows/s: "
+                  f"{verdict(pr['rows_per_s'] >= AIM_IMPORT_RPS)}; aim ≥ {AIM_IMPORT_RATIO}×: "
+                  f"{verdict(i['ratio'] >= AIM_IMPORT_RATIO)}"]
+        prof = i.get("profile")
+        if prof:
+            lines += ["", f"  where customers_import spends its time (py-spy, {prof['rows']:,} rows, "
+                      f"{prof['samples']} samples):"]
+            lines += [f"    {r['pct_of_worker_time']:5.1f}%  {r['step']}"
+                      + (f"  ({r['in_sqlite_pct']:.0f}% of it inside SQLite)" if r["in_sqlite_pct"] else "")
+                      for r in prof["steps"] if r["pct_of_worker_time"] >= 0.5]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Custodia side-by-side benchmarks (see bench/README.md).")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measured run (default 5)")
+    parser.add_argument("--rounds", type=int, default=5, help="A/B rounds per endpoint (default 5)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per endpoint and side")
+    parser.add_argument("--concurrency", type=int, default=4, help="closed-loop clients (default 4)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
+    parser.add_argument("--max-requests", type=int, default=100_000, help="cap per measured run")
+    parser.add_argument("--user", default="manager01", help="benchmark user (default manager01, a sales manager)")
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--iie-rows", type=int, default=20_000,
+                        help="rows for django-import-export (default 20,000: it is slow and its rate does not depend on the size)")
+    parser.add_argument("--seed", type=int, default=20261127)
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the cached databases")
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile the workers with py-spy and split one request in-process")
+    parser.add_argument("--profile-seconds", type=float, default=8.0)
+    args = parser.parse_args()
+    random.seed(args.seed)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "machine": machine(),
+               "revision": revision(), "args": vars(args)}
+    section("database")
+    db, info = ensure_db(CUSTOMERS, args.rebuild)
+    results["database"] = {"path": db.name, "built": info["built"]}
+    work = RESULTS / "run-http"  # a fresh copy: the audit events of this run go here
+    copy_data_dir(db, work)
+    section("primitives")
+    results["primitives"] = run_task("primitives", work, quiet=True)
+    print(json.dumps(results["primitives"]), flush=True)
+    if not args.skip_http:
+        section("HTTP: protected API vs plain DRF")
+        results["http"] = http_bench(work, args)
+    if not args.skip_import:
+        section("import: customers_import vs django-import-export")
+        results["import"] = import_bench(args)
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    names = ("latest.json", f"bench-{stamp}.json")
+    for name in names:
+        (RESULTS / name).write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    text = report(results)
+    (RESULTS / "latest.txt").write_text(text + "\n")
+    section(f"summary (total {results['seconds']:.0f} s; JSON in bench/results/{names[0]})")
+    print(text, flush=True)
+
+
+if __name__ == "__main__":
+    main()
