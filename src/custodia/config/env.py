@@ -48,7 +48,6 @@ def database_config() -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
-        config["CONN_MAX_AGE"] = 0
         # A file, not memory, for the test database: tests read its raw bytes (no plaintext at rest).
         # One file per test process, so parallel runs never share a test database.
         config["TEST"] = {"NAME": str(data_dir() / f"test-{os.getpid()}.sqlite3")}

@@ -80,7 +80,8 @@ def get_for_action(actor: Actor, customer_id, action: str) -> Customer:
         customer_id = uuid.UUID(str(customer_id))
     except ValueError:
         raise NotFound() from None
-    customer = Customer.objects.restrict(actor, "view").filter(pk=customer_id).select_related("owner").first()
+    customer = (Customer.objects.restrict(actor, "view").filter(pk=customer_id)
+                .select_related("owner", "team", "department").first())
     if customer is None:
         raise NotFound()
     if not allows(actor, action):
