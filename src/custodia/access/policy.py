@@ -56,13 +56,17 @@ def scope_q(actor: Actor, prefix: str = "") -> Q | None:
     if scope == "own":
         return Q(**{f"{prefix}owner_id": user.pk})
     if scope == "team":
-        # One indexed IN on the owner: the manager, their reports and their team's members.
+        # The team's customers (one indexed equality, walked in list order), plus those of the
+        # manager and their reports where they sit outside the team.
         from custodia.access.models import User
 
-        members = Q(pk=user.pk) | Q(manager_id=user.pk)
-        if user.team_id:
-            members |= Q(team_id=user.team_id)
-        return Q(**{f"{prefix}owner_id__in": User.objects.filter(members).values("pk")})
+        outsiders = list(User.objects.filter(Q(pk=user.pk) | Q(manager_id=user.pk))
+                         .exclude(team_id=user.team_id).values_list("pk", flat=True))
+        q = Q(**{f"{prefix}team_id": user.team_id}) if user.team_id else None
+        if outsiders:
+            extra = Q(**{f"{prefix}owner_id__in": outsiders})
+            q = extra if q is None else q | extra
+        return q if q is not None else Q(pk__in=[])
     return Q(pk__in=[])
 
 

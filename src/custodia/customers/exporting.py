@@ -16,7 +16,6 @@ most an unclaimed ``.partial`` file, never a half-written file claimed as an exp
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -35,6 +34,7 @@ from custodia.customers import events
 from custodia.customers.models import Customer, Export
 from custodia.kernel.actor import Actor
 from custodia.kernel.errors import PermissionDenied
+from custodia.kernel.files import file_sha256
 from custodia.protection import catalog, masking, pii
 from custodia.protection.crypto import DecryptionError, KeyBag, KeyShredded
 from custodia.protection.fields import SHREDDED, UNREADABLE, masked, unseal
@@ -95,7 +95,7 @@ def customers_export(
         ids = _write_csv(partial, meta, rows) if fmt == "csv" else _write_xlsx(partial, meta, rows)
         export.customer_ids = [str(i) for i in ids]
         export.row_count = len(ids)
-        export.file_sha256 = _sha256(partial)
+        export.file_sha256 = file_sha256(partial)
         with transaction.atomic():
             export.save(force_insert=True)
             audit_record(
@@ -228,9 +228,3 @@ def _private_file(path: Path, mode: str, **kwargs):
     return os.fdopen(fd, mode, **kwargs)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -23,7 +23,6 @@ import codecs
 import csv
 import datetime as dt
 import functools
-import hashlib
 import io
 import json
 import re
@@ -52,6 +51,7 @@ from custodia.customers.validation import normalise_customer
 from custodia.kernel.actor import Actor
 from custodia.kernel.bulk import BulkInserter
 from custodia.kernel.errors import PermissionDenied
+from custodia.kernel.files import file_sha256
 from custodia.kernel.jobs import database_optimize
 from custodia.protection import catalog, pii
 from custodia.protection.blind_index import blind_index
@@ -214,14 +214,6 @@ class _Indexer:
 
 
 # -- reading ------------------------------------------------------------------------------------
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def _is_xlsx(path: Path) -> bool:
     with path.open("rb") as fh:
