@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...] | None, str]] = {
     "export": ("export_customers", ("customers",), "Export customers (masked by default): export customers"),
     "keys": ("keys", ("status", "rotate"), "Key management: keys status | keys rotate"),
     "token": ("token", ("create",), "Create an API token for a person: token create USERNAME"),
+    "shred": ("shred_customer", ("customer",), "Crypto-shred one customer: shred customer ID --reason R"),
     "check": ("custodia_check", None, "Check configuration, database, migrations, keyring and audit registry"),
     "migrate": ("migrate", None, "Create or update the database schema"),
     "manage": ("", None, "Run any Django management command: manage COMMAND ..."),

@@ -15,7 +15,7 @@ from custodia.access.models import User
 from custodia.access.policy import allows, may_reveal
 from custodia.audit.services import audit_record
 from custodia.customers import events
-from custodia.customers.models import Customer, Tag
+from custodia.customers.models import Contact, Customer, Tag
 from custodia.customers.validation import normalise_customer
 from custodia.kernel.actor import Actor
 from custodia.kernel.errors import NotFound, PermissionDenied
@@ -184,6 +184,10 @@ def customer_shred(*, actor: Actor, customer_id, reason: str) -> None:
     in the database, the audit log's change records or any backup. Callers: admin/system only."""
     if actor.role not in ("admin", "system"):
         raise PermissionDenied()
+    try:
+        customer_id = uuid.UUID(str(customer_id))
+    except ValueError:
+        raise NotFound() from None
     with transaction.atomic():
         customer = Customer.objects.filter(pk=customer_id).first()
         if customer is None:
@@ -192,6 +196,7 @@ def customer_shred(*, actor: Actor, customer_id, reason: str) -> None:
             mobile_bidx=None, email_bidx=None, id_number_bidx=None, bank_account_bidx=None,
             deleted_at=customer.deleted_at or timezone.now(),
         )
+        Contact.objects.filter(customer=customer).update(mobile_bidx=None, email_bidx=None)
         shred_subject(customer.pk)
         audit_record(actor=actor, event=events.CUSTOMER_SHREDDED, target_type="customer", target_id=customer.pk,
                      subject_id=customer.pk, detail={"reason_code": reason[:50]})
