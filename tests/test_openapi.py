@@ -10,7 +10,6 @@ import re
 import pytest
 import schemathesis
 from django.core.management import call_command
-from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.validation import validate_schema
 from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
@@ -21,24 +20,15 @@ from custodia.access.services import api_token_create
 from custodia.config.wsgi import application
 from custodia.customers import record_services
 from custodia.kernel.actor import Actor
+from custodia.testing.routes import api_patterns
 
 SYSTEM = Actor.system("tests")
-
-
-def _api_patterns(patterns=None, prefix=""):
-    for entry in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(entry, URLResolver):
-            yield from _api_patterns(entry.url_patterns, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            full = prefix + str(entry.pattern)
-            if full.startswith("api/v1/"):
-                yield full, entry.callback
 
 
 def api_routes() -> set[tuple[str, str]]:
     """(method, "/api/v1/…/{id}/") for every route under /api/v1/ in Django's URL resolver."""
     routes = set()
-    for full, callback in _api_patterns():
+    for full, callback in api_patterns():
         path = "/" + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", full).replace("^", "").replace("$", "")
         methods = getattr(callback, "actions", None) or {m: m for m in callback.view_class.http_method_names}
         routes |= {(method, path) for method in methods if method not in ("head", "options")}

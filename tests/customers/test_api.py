@@ -8,7 +8,6 @@ import re
 import uuid
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
@@ -20,6 +19,7 @@ from custodia.customers.api.views import CustodiaViewSet
 from custodia.customers.models import Contact, Customer
 from custodia.kernel.actor import Actor
 from custodia.testing.factories import valid_bank_card, valid_mobile, valid_resident_id
+from custodia.testing.routes import api_patterns
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 SYSTEM = Actor.system("tests")
@@ -582,27 +582,16 @@ class AuthorisationMatrixTests:
                                      f"matrix rows without routes: {normalised - routed}"
 
     def test_every_action_declares_what_it_needs(self):
-        for _pattern, callback in _api_patterns():
+        for _pattern, callback in api_patterns():
             cls = callback.cls
             assert issubclass(cls, CustodiaViewSet), cls
             missing = set(callback.actions.values()) - set(cls.required_action)
             assert not missing, f"{cls.__name__} has actions without required_action: {missing}"
 
 
-def _api_patterns(patterns=None, prefix=""):
-    """(full regex-ish path, callback) of every URL pattern under /api/v1/."""
-    for entry in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(entry, URLResolver):
-            yield from _api_patterns(entry.url_patterns, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            full = prefix + str(entry.pattern)
-            if full.startswith("api/v1/"):
-                yield full, entry.callback
-
-
 def api_routes():
     """(method, "/api/v1/…/{id}/") for every API route and every method it serves."""
-    for full, callback in _api_patterns():
+    for full, callback in api_patterns():
         path = "/" + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", full).replace("^", "").replace("$", "")
         for method in callback.actions:
             if method != "head":
