@@ -10,7 +10,7 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from custodia.audit.models import AuditEvent
@@ -109,7 +109,3 @@ def decrypt_change(row: AuditEvent, keys: KeyBag) -> dict | None:
         return None
     return json.loads(keys.decrypt("audit_auditevent", "change_enc", row.id, row.change_enc))
 
-
-def atomic():
-    """The transaction every audited operation runs in."""
-    return transaction.atomic()

@@ -16,7 +16,7 @@ from custodia.access.policy import allows, may_reveal
 from custodia.audit.services import audit_record
 from custodia.customers import events
 from custodia.customers.models import Contact, Customer, Tag
-from custodia.customers.validation import normalise_customer
+from custodia.customers.validation import CUSTOMER_PROTECTED, normalise_customer
 from custodia.kernel.actor import Actor
 from custodia.kernel.errors import NotFound, PermissionDenied
 from custodia.protection import catalog, pii
@@ -94,7 +94,7 @@ def customer_create(*, actor: Actor, data: dict, allow_duplicates: bool = False)
     if not allows(actor, "add"):
         raise PermissionDenied()
     values = normalise_customer(data)
-    protected = {k: v for k, v in values.items() if k in catalog_names() and v is not None}
+    protected = {k: v for k, v in values.items() if k in CUSTOMER_PROTECTED and v is not None}
     with transaction.atomic():
         owner = _resolve_owner(actor, data.get("owner"))
         if not allow_duplicates:
@@ -120,10 +120,6 @@ def customer_create(*, actor: Actor, data: dict, allow_duplicates: bool = False)
     return customer
 
 
-def catalog_names() -> set[str]:
-    return {f.name for f in catalog.for_model("customer")}
-
-
 def customer_update(*, actor: Actor, customer_id, data: dict, allow_duplicates: bool = False) -> Customer:
     """Change a customer (partial). Audits CUSTOMER_UPDATED with before/after of changed fields."""
     with transaction.atomic():
@@ -132,7 +128,7 @@ def customer_update(*, actor: Actor, customer_id, data: dict, allow_duplicates: 
         values = normalise_customer(data, current=current)
         keys = KeyBag.load([customer.id])
         before, after = {}, {}
-        protected = {k: v for k, v in values.items() if k in catalog_names()}
+        protected = {k: v for k, v in values.items() if k in CUSTOMER_PROTECTED}
         for name, value in list(protected.items()):
             old = unseal(customer, catalog.get(f"customer.{name}"), keys)
             if old == to_text(value):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from custodia.customers.choices import Kind, Source, Stage, Tier
 from custodia.protection import catalog
 
-CUSTOMER_PROTECTED = [f.name for f in catalog.for_model("customer")]
+CUSTOMER_PROTECTED = tuple(f.name for f in catalog.for_model("customer"))
 CUSTOMER_PLAIN = ["kind", "name", "tier", "stage", "source", "tags"]
 
 

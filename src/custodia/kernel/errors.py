@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError  # noqa: F401  (re-exported for services)
 from django.utils.translation import gettext_lazy as _
 
 

@@ -107,9 +107,6 @@ class KeyBag:
             raise KeyShredded(f"subject {subject_id} was crypto-shredded")
         self._add(new_data_key(subject_id))
 
-    def has(self, subject_id) -> bool:
-        return uuid.UUID(str(subject_id)) in self._by_subject
-
     def encrypt(self, subject_id, table: str, column: str, row_id, plaintext: str | None) -> bytes | None:
         if plaintext is None or plaintext == "":
             return None
