@@ -18,14 +18,14 @@ class AuditEvent(models.Model):
     occurred_at = models.DateTimeField(db_index=True)
     event_type = models.PositiveIntegerField(db_index=True)
     action = models.CharField(max_length=64)
-    actor_id = models.UUIDField(null=True, blank=True, db_index=True)
+    actor_id = models.UUIDField(null=True, blank=True)  # indexed by (actor_id, seq)
     actor_label = models.CharField(max_length=150)
     actor_role = models.CharField(max_length=20)
     request_id = models.CharField(max_length=64, blank=True)
     source_ip = models.CharField(max_length=45, blank=True)
     target_type = models.CharField(max_length=40, blank=True)
     target_id = models.UUIDField(null=True, blank=True, db_index=True)
-    subject_id = models.UUIDField(null=True, blank=True, db_index=True)  # the customer concerned
+    subject_id = models.UUIDField(null=True, blank=True)  # the customer concerned; indexed by (subject_id, seq)
     fields = models.JSONField(default=list, blank=True)
     object_ids = models.JSONField(default=list, blank=True)  # e.g. ids shown on a list page
     purpose = models.CharField(max_length=300, blank=True)

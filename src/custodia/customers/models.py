@@ -40,10 +40,12 @@ class Customer(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=200, db_index=True)
-    tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices, default=Tier.ORDINARY, db_index=True)
-    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.LEAD, db_index=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="customers")
-    team = models.ForeignKey("access.Team", on_delete=models.PROTECT, related_name="customers")
+    tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices, default=Tier.ORDINARY)
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.LEAD)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="customers",
+                              db_index=False)  # leads the (owner, deleted_at, -created_at) index
+    team = models.ForeignKey("access.Team", on_delete=models.PROTECT, related_name="customers",
+                             db_index=False)  # leads the (team, deleted_at, -created_at) index
     department = models.ForeignKey("access.Department", on_delete=models.PROTECT, related_name="customers")
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.COMPANY_LEAD)
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers")
@@ -59,9 +61,9 @@ class Customer(models.Model):
     birth_date_enc = _enc()
     notes_enc = _enc()
     notes_pii = models.BooleanField(default=False)  # identifiers were detected in the notes
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
-    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
     scope_path = ""
