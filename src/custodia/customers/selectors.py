@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from custodia.access.choices import EmploymentStatus
 from custodia.access.models import Team, User
-from custodia.access.policy import ROLE_SCOPE, allows, may_reveal
+from custodia.access.policy import allows, may_reveal, staff_scope_q
 from custodia.audit.models import AuditEvent
 from custodia.audit.registry import registry
 from custodia.audit.services import audit_record
@@ -300,21 +300,16 @@ def customer_filter_choices(actor: Actor, *, max_tags: int = 200) -> FilterChoic
 
 
 def assignable_owners(actor: Actor) -> list[tuple[str, str]]:
-    """Staff the actor may make the owner of a customer: nobody for a rep (reps own what they
-    create), the team (and direct reports) for a manager, every active sales member for
-    all-scope roles. (username, display name) pairs."""
+    """Staff the actor may make the owner of a customer: the people of the actor's data scope
+    (access.policy.staff_scope_q): nobody for a rep (reps own what they create), the team and
+    reports for a manager, every active sales member for all-scope roles. (username, name) pairs."""
     if not allows(actor, "add") and not allows(actor, "change"):
         return []
-    scope = ROLE_SCOPE.get(actor.role)
     people = User.objects.filter(is_active=True, team__isnull=False).exclude(
         employment_status=EmploymentStatus.DEPARTED)
-    if scope == "team" and actor.user is not None:
-        cond = Q(pk=actor.user.pk) | Q(manager_id=actor.user.pk)
-        if actor.user.team_id:
-            cond |= Q(team_id=actor.user.team_id)
+    cond = staff_scope_q(actor, "add" if allows(actor, "add") else "change")
+    if cond is not None:
         people = people.filter(cond)
-    elif scope != "all":
-        return []
     return [(u, d or u) for u, d in people.order_by("username").values_list("username", "display_name")]
 
 

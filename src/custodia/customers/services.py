@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from custodia.access.models import User
-from custodia.access.policy import allows, may_reveal
+from custodia.access.policy import allows, denial_reason, may_reveal
 from custodia.audit.services import audit_record
 from custodia.customers import events
 from custodia.customers.models import Contact, Customer, Tag
@@ -85,7 +85,9 @@ def get_for_action(actor: Actor, customer_id, action: str) -> Customer:
     if customer is None:
         raise NotFound()
     if not allows(actor, action):
-        raise PermissionDenied()
+        raise PermissionDenied(denial_reason(actor, action))
+    if action != "view" and not Customer.objects.restrict(actor, action).filter(pk=customer.pk).exists():
+        raise PermissionDenied()  # visible, but this action's grant does not reach it (e.g. a view-only grant)
     return customer
 
 
@@ -215,7 +217,7 @@ def field_reveal(*, actor: Actor, customer_id, field: str, purpose: str, purpose
     if len(purpose_text) > 200:
         raise ValidationError({"purpose_text": [_("Ensure this value has at most 200 characters.")]})
     with transaction.atomic():
-        customer = get_for_action(actor, customer_id, "view")
+        customer = get_for_action(actor, customer_id, "reveal")
         if not may_reveal(actor, pf.level):
             raise PermissionDenied(_("Your role may not reveal %(level)s fields.") % {"level": pf.level_label})
         keys = KeyBag.load([customer.id])

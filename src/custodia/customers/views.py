@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from custodia.access.choices import Role
-from custodia.access.policy import REVEAL_MAX_LEVEL, ROLE_SCOPE, allows
+from custodia.access.policy import allows, customer_scope, reveal_max_level, state_reason
 from custodia.customers import record_services, selectors, services
 from custodia.customers.choices import Kind, Stage, Tier
 from custodia.customers.forms import (
@@ -56,7 +56,10 @@ ROLE_LABELS = dict(Role.choices) | {"admin": _("Administrator"), "system": _("Sy
 TIER_LABELS, STAGE_LABELS, KIND_LABELS = dict(Tier.choices), dict(Stage.choices), dict(Kind.choices)
 SEARCH_LABELS = {"mobile": _("mobile number"), "email": _("email"), "id_number": _("ID number / USCC"),
                  "bank_account": _("bank account")}
-SCOPE_LABELS = {"own": _("Your own customers"), "team": _("Your team's customers"), "all": _("All customers")}
+SCOPE_LABELS = {"own": _("Your own customers"), "own_reports": _("Your and your reports' customers"),
+                "team": _("Your team's customers"), "department": _("Your department's customers"),
+                "department_tree": _("Your department's and its sub-departments' customers"),
+                "named": _("The customers of named departments"), "all": _("All customers")}
 
 
 def is_partial(request) -> bool:
@@ -82,9 +85,10 @@ class DashboardView(ActorView):
         return render(request, "customers/dashboard.html", {
             "counts": selectors.dashboard_counts(self.actor) if can_view else None,
             "can_add": allows(self.actor, "add"),
-            "scope_label": SCOPE_LABELS.get(ROLE_SCOPE.get(self.actor.role, ""), ""),
-            "reveal_level": REVEAL_MAX_LEVEL.get(self.actor.role, 0) if allows(self.actor, "reveal") else 0,
-            "role_label": ROLE_LABELS.get(self.actor.role, self.actor.role),
+            "scope_label": SCOPE_LABELS.get(customer_scope(self.actor), ""),
+            "reveal_level": reveal_max_level(self.actor),
+            "role_label": ROLE_LABELS.get(self.actor.role) or request.user.get_role_display(),
+            "state_reason": state_reason(self.actor),
         })
 
 

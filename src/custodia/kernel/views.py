@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.views import View
 
-from custodia.access.policy import allows
+from custodia.access.policy import allows, denial_reason
 from custodia.kernel.actor import Actor
 from custodia.kernel.errors import NotFound, PermissionDenied
 
@@ -29,7 +29,8 @@ class ActorView(LoginRequiredMixin, View):
             return self.handle_no_permission()
         self.actor = Actor.for_user(request.user)
         if self.required_action and not allows(self.actor, self.required_action):
-            raise DjangoPermissionDenied()
+            # The reason is shown when it is the person's state (training lapsed, cooling-off).
+            raise DjangoPermissionDenied(denial_reason(self.actor, self.required_action) or "")
         try:
             return super().dispatch(request, *args, **kwargs)
         except NotFound as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from custodia.access.policy import REVEAL_MAX_LEVEL
+from custodia.access.policy import role_reveal_levels
 from custodia.kernel.views import ActorView
 from custodia.protection import catalog, masking
 
@@ -27,8 +27,6 @@ SAMPLES = {
 MODEL_LABELS = {"customer": _("Customer"), "contact": _("Contact"), "interaction": _("Interaction"),
                 "transaction": _("Transaction")}
 KIND_LABELS = {"individual": _("Individuals"), "organisation": _("Organisations")}
-ROLE_LABELS = {"rep": _("Sales rep"), "manager": _("Sales manager"), "compliance": _("Compliance officer"),
-               "admin": _("Administrator")}
 LEVEL_NOTES = {
     1: _("Public information; no restriction."),
     2: _("Internal business information."),
@@ -53,9 +51,10 @@ class CatalogView(ActorView):
             "grade": catalog.Grade(pf.grade).label, "grade_kind": f"grade-{pf.grade}",
             "retention": catalog.Retention(pf.retention).label, "rules": _rules(pf),
         } for pf in catalog.all_fields()]
+        reveal_levels = role_reveal_levels()
         levels = [{
             "level": level, "label": label, "note": LEVEL_NOTES.get(level, ""),
-            "roles": [ROLE_LABELS[r] for r, top in REVEAL_MAX_LEVEL.items() if r in ROLE_LABELS and top >= level],
+            "roles": [label for label, top in reveal_levels if top >= level],
             "count": sum(1 for pf in catalog.all_fields() if pf.level == level),
         } for level, label in catalog.Level.choices]
         return render(request, "protection/catalog.html", {"entries": entries, "levels": levels})

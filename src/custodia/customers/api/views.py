@@ -16,7 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from custodia.access.policy import allows
+from custodia.access.policy import allows, denial_reason
 from custodia.customers import record_services, selectors, services
 from custodia.customers.api import serializers as s
 from custodia.kernel.actor import Actor
@@ -42,7 +42,7 @@ class CustodiaViewSet(viewsets.ViewSet):
             raise exceptions.PermissionDenied()
         self.actor = Actor.for_user(request.user)
         if not allows(self.actor, needed):
-            raise exceptions.PermissionDenied()
+            raise exceptions.PermissionDenied(denial_reason(self.actor, needed))
 
 
 def parse(serializer_class, data, *, partial: bool = False) -> dict:
