@@ -31,10 +31,20 @@ from custodia.testing.factories import make_customer, make_org
 
 NO_CUSTOMER_ROLES = ("secadmin", "auditor", "legal", "hr")
 OBJECT_KWARGS = {"pk", "id"}  # path parameters that name an object
-PARAM_SAMPLES = {"field": "mobile", "kind": "contact"}  # the other path parameters
+PARAM_SAMPLES = {"field": "mobile", "kind": "contact", "provider_id": "sso"}  # the other path parameters
 CUSTOMER = "<customer>"  # placeholder in request data: the customer of the scope under test
 # Third-party views we cannot annotate, public by nature: language switch, OpenAPI schema and docs.
 THIRD_PARTY_PUBLIC = {"set_language", "api-schema", "api-docs"}
+# django-allauth's views (sign-in, MFA, sessions, SSO: custodia.identity.urls), which check sign-in
+# themselves; none touches customer data. Their expected answers are in EXPECTATIONS below.
+THIRD_PARTY_ALLAUTH = {
+    "account_login", "account_logout", "account_inactive", "account_reauthenticate", "account_change_password",
+    "mfa_index", "mfa_authenticate", "mfa_reauthenticate", "mfa_activate_totp", "mfa_deactivate_totp",
+    "mfa_view_recovery_codes", "mfa_generate_recovery_codes", "mfa_download_recovery_codes", "mfa_list_webauthn",
+    "mfa_add_webauthn", "mfa_reauthenticate_webauthn", "mfa_remove_webauthn", "mfa_edit_webauthn",
+    "socialaccount_login_cancelled", "socialaccount_login_error", "usersessions_list",
+    "openid_connect_login", "openid_connect_callback",
+}
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,31 @@ EXPECTATIONS: dict[str, Expect] = {
     "api-docs": Expect("public", (Case("get"),), None, _ok(200)),
     "login": Expect("public", (Case("get", ok=_ok(302)),), None, _ok(200)),  # signed in: sent on
     "logout": Expect("public", (Case("post", ok=_ok(302)),), None, _ok(302)),
+    # sign-in, MFA and sessions (allauth; rep01 has an authenticator app, auditor01 needs none). Pages
+    # that change a second factor first ask a session signed in with force_login to re-authenticate (302).
+    "account_login": Expect("public", (Case("get", ok=_ok(302)),), None, _ok(200)),
+    "account_logout": Expect("public", (Case("post", ok=_ok(302)),), None, _ok(302)),
+    "account_inactive": Expect("public", (Case("get"),), None, _ok(200)),
+    "mfa_authenticate": Expect("public", (Case("get", ok=_ok(302)),), None, _ok(302)),  # no sign-in pending
+    "socialaccount_login_cancelled": Expect("public", (Case("get"),), None, _ok(200)),
+    "socialaccount_login_error": Expect("public", (Case("get", ok=_ok(401)),), None, _ok(401)),
+    "openid_connect_login": Expect("public", (Case("get", ok=_ok(404)),), None, _ok(404)),  # SSO not configured
+    "openid_connect_callback": Expect("public", (Case("get", ok=_ok(404)),), None, _ok(404)),
+    "account_reauthenticate": Expect("signed_in", (Case("get"),), None),
+    "account_change_password": Expect("signed_in", (Case("get"),), None),
+    "usersessions_list": Expect("signed_in", (Case("get"),), None),
+    "mfa_index": Expect("signed_in", (Case("get"),), None),
+    "mfa_list_webauthn": Expect("signed_in", (Case("get"),), None),
+    "mfa_reauthenticate": Expect("signed_in", (Case("get", ok=_ok(200, 302)),), None),  # 302: no factor
+    "mfa_activate_totp": Expect("signed_in", (Case("get", ok=_ok(302)),), None),
+    "mfa_deactivate_totp": Expect("signed_in", (Case("get", ok=_ok(302, 404)),), None),  # 404: no app
+    "mfa_view_recovery_codes": Expect("signed_in", (Case("get", ok=_ok(302, 404)),), None),  # 404: no codes
+    "mfa_download_recovery_codes": Expect("signed_in", (Case("get", ok=_ok(302, 404)),), None),
+    "mfa_generate_recovery_codes": Expect("signed_in", (Case("get", ok=_ok(302)),), None),
+    "mfa_add_webauthn": Expect("signed_in", (Case("get", ok=_ok(302)),), None),
+    "mfa_reauthenticate_webauthn": Expect("signed_in", (Case("get", ok=_ok(302)),), None),
+    "mfa_remove_webauthn": Expect("signed_in", (Case("get", ok=_ok(302)),), "authenticator"),
+    "mfa_edit_webauthn": Expect("signed_in", (Case("get", ok=_ok(302)),), "authenticator"),
     # any signed-in person, no customer data
     "dashboard": Expect("signed_in", (Case("get"),), None),
     "protection:catalog": Expect("signed_in", (Case("get"),), None),
@@ -168,7 +203,7 @@ NAMED = {r.name: r for r in ROUTES if r.name}
 
 def declaration_problem(route: Route) -> str | None:
     """Why a route's view does not declare what it needs (None when it does)."""
-    if route.name in THIRD_PARTY_PUBLIC:
+    if route.name in THIRD_PARTY_PUBLIC | THIRD_PARTY_ALLAUTH:
         return None
     cls = route.view_class
     if cls is None:
@@ -241,6 +276,7 @@ def world(db):
                 record = record_services.record_create(actor=system, kind=kind, customer_id=customer.pk, data=data)
                 ids[scope][kind] = record.pk
     ids["random"] = {kind: uuid.uuid4() for kind in API_INPUT}
+    ids["in"]["authenticator"] = 2**31 - 1  # a security key id nobody has
     return org, ids
 
 

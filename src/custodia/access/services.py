@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils import timezone
@@ -35,10 +36,12 @@ def api_tokens_revoke_all(*, user: User) -> int:
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def login_record(*, user: User) -> None:
-    """Audit a successful sign-in (USER_LOGGED_IN)."""
+def login_record(*, user: User, methods: Sequence[str] = ()) -> None:
+    """Audit a completed sign-in (USER_LOGGED_IN) with how the person proved who they are, e.g.
+    ["password", "mfa:totp"]. Called from allauth's ``user_logged_in`` signal (custodia.identity)."""
     with transaction.atomic():
-        audit_record(actor=Actor.for_user(user), event=events.USER_LOGGED_IN, target_type="user", target_id=user.pk)
+        audit_record(actor=Actor.for_user(user), event=events.USER_LOGGED_IN, target_type="user", target_id=user.pk,
+                     detail={"methods": list(methods)})
 
 
 def login_failed_record(*, username: str) -> None:
@@ -50,6 +53,8 @@ def login_failed_record(*, username: str) -> None:
                      target_id=user.pk if user else None, outcome="failure")
 
 
-def logout_record(*, user: User) -> None:
+def logout_record(*, user: User, reason: str = "") -> None:
+    """Audit a sign-out (USER_LOGGED_OUT); ``reason`` "idle" or "expired" when the session timed out."""
     with transaction.atomic():
-        audit_record(actor=Actor.for_user(user), event=events.USER_LOGGED_OUT, target_type="user", target_id=user.pk)
+        audit_record(actor=Actor.for_user(user), event=events.USER_LOGGED_OUT, target_type="user", target_id=user.pk,
+                     detail={"reason": reason} if reason else None)

@@ -1,8 +1,3 @@
-from django.urls import path
+"""Access URLs. Sign-in and sign-out live in ``custodia.identity.urls`` (django-allauth)."""
 
-from custodia.access import views
-
-urlpatterns = [
-    path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", views.LogoutView.as_view(), name="logout"),
-]
+urlpatterns: list = []

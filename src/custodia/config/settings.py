@@ -31,6 +31,14 @@ INSTALLED_APPS = [
     "custodia.audit",
     "custodia.customers",
     "custodia.demo",
+    "custodia.identity",  # before allauth: its templates override allauth's
+    "django.contrib.humanize",  # allauth's session and security-key lists
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.usersessions",
 ]
 INSTALLED_APPS += ["custodia.benchplain"] if env.env_bool("CUSTODIA_BENCH_PLAIN") else []  # `make bench` only
 
@@ -44,6 +52,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "custodia.identity.middleware.SessionLifetimeMiddleware",
+    "custodia.identity.middleware.MfaRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "custodia.kernel.middleware.SecurityHeadersMiddleware",
@@ -77,6 +88,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["custodia.identity.backends.StaffBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -118,7 +130,9 @@ REST_FRAMEWORK = {
         "custodia.access.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # MfaEnrolled: no customer data for a person whose role needs a second factor and has none.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
+                                   "custodia.identity.permissions.MfaEnrolled"],
     "DEFAULT_PAGINATION_CLASS": "custodia.kernel.api.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "custodia.kernel.api.exception_handler",
@@ -147,6 +161,55 @@ if _redis_url:
     HUEY.update({"huey_class": "huey.PriorityRedisHuey", "url": _redis_url})
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(env.data_dir() / "huey.sqlite3")})
+
+# Shared cache (login rate limits, used TOTP codes) across every app process: Redis when
+# REDIS_URL is set, else a database table (created by the identity app's migration).
+if _redis_url:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url,
+                          "KEY_PREFIX": "custodia"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "custodia_cache"}}
+
+# Sign-in (django-allauth): staff usernames, no public sign-up, MFA, rate limits, OIDC SSO.
+CUSTODIA_SESSION_IDLE_SECONDS = env.env_int("CUSTODIA_SESSION_IDLE_SECONDS", 30 * 60)
+CUSTODIA_SESSION_MAX_SECONDS = SESSION_COOKIE_AGE
+CUSTODIA_LOGIN_LOCKOUT_SECONDS = env.env_int("CUSTODIA_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+_login_failures_account = env.env_int("CUSTODIA_LOGIN_FAILURES_PER_ACCOUNT", 5)
+_login_failures_ip = env.env_int("CUSTODIA_LOGIN_FAILURES_PER_IP", 20)
+ACCOUNT_ADAPTER = "custodia.identity.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = False  # the session cookie ends with the browser
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_RATE_LIMITS = {
+    # Failed sign-ins per account and per address within a sliding window: never a permanent
+    # lockout, and the answer is the same whether the account exists or not.
+    "login_failed": f"{_login_failures_ip}/{CUSTODIA_LOGIN_LOCKOUT_SECONDS}s/ip,"
+                    f"{_login_failures_account}/{CUSTODIA_LOGIN_LOCKOUT_SECONDS}s/key",
+    "login": env.env_str("CUSTODIA_LOGIN_RATE", "30/m/ip"),
+    "reauthenticate": "10/m/user",
+    "change_password": "5/m/user",
+}
+ALLAUTH_TRUSTED_PROXY_COUNT = env.env_int("CUSTODIA_TRUSTED_PROXY_COUNT", 0)  # proxies setting X-Forwarded-For
+MFA_ADAPTER = "custodia.identity.adapter.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = env.env_str("CUSTODIA_MFA_ISSUER", "Custodia")
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION  # http://127.0.0.1 during development
+SOCIALACCOUNT_ADAPTER = "custodia.identity.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True  # a verified e-mail from the company's IdP signs in that person
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+# OIDC single sign-on, off unless CUSTODIA_OIDC_SERVER_URL and CUSTODIA_OIDC_CLIENT_ID are set. Register
+# https://<host>/accounts/oidc/<CUSTODIA_OIDC_PROVIDER_ID>/login/callback/ as the redirect URI.
+_oidc_server, _oidc_client = env.env_str("CUSTODIA_OIDC_SERVER_URL"), env.env_str("CUSTODIA_OIDC_CLIENT_ID")
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": [{
+    "provider_id": env.env_str("CUSTODIA_OIDC_PROVIDER_ID", "sso"),
+    "name": env.env_str("CUSTODIA_OIDC_NAME", "SSO"),
+    "client_id": _oidc_client,
+    "secret": env.env_str("CUSTODIA_OIDC_SECRET"),
+    "settings": {"server_url": _oidc_server},
+}] if _oidc_server and _oidc_client else []}}
 
 # Custodia's own settings.
 CUSTODIA_KEYRING_PATH = env.env_str("CUSTODIA_KEYRING", str(env.data_dir() / "keyring.json"))

@@ -7,9 +7,12 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("custodia.customers.api.urls")),
+    path("", include("custodia.identity.urls")),  # /login/, /logout/, /accounts/ (allauth)
     path("", include("custodia.access.urls")),
     path("", include("custodia.protection.urls")),
     path("", include("custodia.customers.urls")),
 ]
 if "custodia.benchplain" in settings.INSTALLED_APPS:  # CUSTODIA_BENCH_PLAIN=1: `make bench` only
     urlpatterns.insert(0, path("bench/plain/", include("custodia.benchplain.urls")))
+
+handler429 = "custodia.identity.views.rate_limited"  # allauth's rate limits (audited lockouts)

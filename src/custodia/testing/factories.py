@@ -11,6 +11,8 @@ from stdnum.cn import ric, uscc
 
 from custodia.access.models import Department, Team, User
 from custodia.customers import services
+from custodia.identity.selectors import mfa_required
+from custodia.identity.services import totp_authenticator_create
 from custodia.kernel.actor import Actor
 
 _counter = itertools.count(1)
@@ -73,6 +75,8 @@ def make_user(username: str, role: str, team: Team | None = None, manager: User 
                 manager=manager, display_name=extra.pop("display_name", username), **extra)
     user.set_password(PASSWORD)
     user.save()
+    if mfa_required(user):  # as in production, where the person enrols at first sign-in
+        user.totp_secret = totp_authenticator_create(actor=Actor.system("tests"), user=user)
     return user
 
 

@@ -1,0 +1,43 @@
+"""Session lifetime: an idle limit (``CUSTODIA_SESSION_IDLE_SECONDS``, default 30 minutes) and an
+absolute limit (``CUSTODIA_SESSION_MAX_SECONDS``, default 8 hours after sign-in).
+
+The last-seen time is written at most once a ``touch interval`` (a 30th of the idle limit, at
+most a minute), so an active session costs a session write once a minute, not on every request.
+A session may therefore end up to one interval early, never late.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+
+LOGIN_AT = "custodia_login_at"
+SEEN_AT = "custodia_seen_at"
+
+
+def touch_interval() -> int:
+    return max(1, min(60, settings.CUSTODIA_SESSION_IDLE_SECONDS // 30))
+
+
+def session_started(request) -> None:
+    """Stamp a fresh sign-in (called when allauth completes a login)."""
+    now = int(time.time())
+    request.session[LOGIN_AT] = now
+    request.session[SEEN_AT] = now
+
+
+def session_check(request) -> str | None:
+    """Why a signed-in session must end now ("idle" or "expired"), else None (and note the visit)."""
+    session = request.session
+    now = int(time.time())
+    login_at, seen_at = session.get(LOGIN_AT), session.get(SEEN_AT)
+    if seen_at is not None and now - seen_at > settings.CUSTODIA_SESSION_IDLE_SECONDS:
+        return "idle"
+    if login_at is not None and now - login_at > settings.CUSTODIA_SESSION_MAX_SECONDS:
+        return "expired"
+    if login_at is None:
+        session[LOGIN_AT] = now  # a session started without allauth (e.g. a test's force_login)
+    if seen_at is None or now - seen_at >= touch_interval():
+        session[SEEN_AT] = now
+    return None
