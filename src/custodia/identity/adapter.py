@@ -3,6 +3,7 @@ departed staff refused, MFA secrets sealed, and single sign-on that links to exi
 
 from __future__ import annotations
 
+from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from custodia.access import services as access_services
 from custodia.access.choices import EmploymentStatus
-from custodia.identity import sealing, services
+from custodia.identity import sealing, services, sessions
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -34,6 +35,13 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def authentication_failed(self, request, **credentials) -> None:
         access_services.login_failed_record(username=credentials.get("username", ""))
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """A sign-in completed within the re-authentication timeout counts as a re-authentication,
+        so the first enrolment right after signing in does not ask for the password again."""
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        return not sessions.signed_in_within(self.request, app_settings.REAUTHENTICATION_TIMEOUT)
 
     def pre_login(self, request, user, **kwargs):
         if getattr(user, "employment_status", None) == EmploymentStatus.DEPARTED:

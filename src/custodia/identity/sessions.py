@@ -14,6 +14,7 @@ from django.conf import settings
 
 LOGIN_AT = "custodia_login_at"
 SEEN_AT = "custodia_seen_at"
+FRESH = "custodia_signed_in"  # set by a real sign-in, not by a session that merely existed
 
 
 def touch_interval() -> int:
@@ -25,6 +26,13 @@ def session_started(request) -> None:
     now = int(time.time())
     request.session[LOGIN_AT] = now
     request.session[SEEN_AT] = now
+    request.session[FRESH] = True
+
+
+def signed_in_within(request, seconds: int) -> bool:
+    """Did this session's sign-in (completed through allauth) happen less than ``seconds`` ago?"""
+    login_at = request.session.get(LOGIN_AT) if request is not None and hasattr(request, "session") else None
+    return bool(login_at is not None and request.session.get(FRESH) and int(time.time()) - login_at < seconds)
 
 
 def session_check(request) -> str | None:
