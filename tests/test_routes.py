@@ -24,6 +24,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 
+from custodia.access.models import Role
 from custodia.customers import record_services
 from custodia.kernel.actor import Actor
 from custodia.kernel.views import ActorView
@@ -59,7 +60,7 @@ class Case:
 @dataclass(frozen=True)
 class Expect:
     """``kind``: public | signed_in (any signed-in person, no customer data) | ui | api
-    (customer data: scope rules apply). ``obj``: what the id parameters name."""
+    (customer data: scope rules apply) | security (manage_roles). ``obj``: what the id parameters name."""
 
     kind: str
     cases: tuple[Case, ...]
@@ -73,6 +74,12 @@ def ui(*cases, obj="customer"):
 
 def api(*cases, obj="customer"):
     return Expect("api", cases, obj)
+
+
+def security(*cases, obj=None):
+    """A security-admin page (manage_roles): secadmin in; every other role 403, a superuser too
+    (separation of duties); a random id 404."""
+    return Expect("security", tuple(Case(c.method, c.data, c.ok, "secadmin", False) for c in cases), obj)
 
 
 def _ok(*codes):
@@ -156,6 +163,24 @@ EXPECTATIONS: dict[str, Expect] = {
     **_records_api("interaction"),
     **_records_api("opportunity"),
     **_records_api("transaction"),
+    # who has access to a customer (share: the team's manager, compliance)
+    "customers:access": ui(Case("get", actor="manager"),
+                           Case("post", {"op": "assign", "user": "rep02"}, actor="manager", ok=_ok(302))),
+    # security admin (manage_roles)
+    "access:roles": security(Case("get")),
+    "access:role_create": security(Case("get"), Case("post", {"code": "matrix", "name": "矩阵角色", "duty": "operator"},
+                                                     ok=_ok(302))),
+    "access:role_detail": security(Case("get"), Case("post", {"name": "销售代表", "duty": "operator"}, ok=_ok(302)),
+                                   obj="role"),
+    "access:grant_create": security(Case("get"), Case("post", {"object_type": "audit_log", "actions": ["read_audit"],
+                                                               "scope": "all", "reveal_max_level": 0}, ok=_ok(302)),
+                                    obj="role"),
+    "access:grant_edit": security(Case("get"), Case("post", {
+        "object_type": "customer", "actions": ["view", "add", "change", "reveal", "export"], "scope": "own",
+        "tiers": ["core", "important", "ordinary"], "reveal_max_level": 3}, ok=_ok(302)), obj="grant"),
+    "access:grant_delete": security(Case("post", ok=_ok(302)), obj="grant"),
+    "access:people": security(Case("get")),
+    "access:person_edit": security(Case("get"), Case("post", {"role": "rep"}, ok=_ok(302)), obj="person"),
 }
 
 
@@ -275,7 +300,9 @@ def world(db):
             if kind != "customer":
                 record = record_services.record_create(actor=system, kind=kind, customer_id=customer.pk, data=data)
                 ids[scope][kind] = record.pk
-    ids["random"] = {kind: uuid.uuid4() for kind in API_INPUT}
+    ids["random"] = {kind: uuid.uuid4() for kind in (*API_INPUT, "role", "grant", "person")}
+    role = Role.objects.get(code="rep")
+    ids["in"] |= {"role": role.pk, "grant": role.grants.get(object_type="customer").pk, "person": org.rep.pk}
     ids["in"]["authenticator"] = 2**31 - 1  # a security key id nobody has
     return org, ids
 
@@ -310,7 +337,10 @@ def _cases():
             continue  # reported by RouteCoverageTests
         for index, case in enumerate(expect.cases):
             whos = ["anonymous"]
-            if expect.kind in ("ui", "api", "signed_in"):
+            if expect.kind == "security":
+                whos += ["in_scope", "auditor", "legal", "hr", "rep", "compliance", "admin"]
+                whos += ["random_id"] if _has_object(route, case) else []
+            elif expect.kind in ("ui", "api", "signed_in"):
                 whos += [*NO_CUSTOMER_ROLES, "in_scope"]
             else:
                 whos += ["in_scope"]
@@ -328,10 +358,10 @@ def test_authorisation_matrix(client, world, name, index, who):
     case = expect.cases[index]
     scope = {"out_of_scope": "out", "random_id": "random"}.get(who, "in")
     url = _url(route, expect, ids[scope])
-    if who in NO_CUSTOMER_ROLES:
-        client.force_login(getattr(org, who))
-    elif who != "anonymous":
+    if who in ("in_scope", "out_of_scope", "random_id"):
         client.force_login(getattr(org, case.actor))
+    elif who != "anonymous":
+        client.force_login(getattr(org, who))
     response = _request(client, route, case, url, ids[scope]["customer"])
     code = response.status_code
     where = f"{case.method.upper()} {url} as {who}"
@@ -343,6 +373,8 @@ def test_authorisation_matrix(client, world, name, index, who):
             assert code in (401, 403), where
         else:
             assert code == 302 and response["Location"].startswith(reverse("login")), where
+    elif expect.kind == "security" and who not in ("in_scope", "random_id"):
+        assert code == 403, where  # manage_roles only
     elif who in NO_CUSTOMER_ROLES:
         if expect.kind in ("ui", "api"):
             assert code in (403, 404), where
@@ -352,3 +384,33 @@ def test_authorisation_matrix(client, world, name, index, who):
         assert code in case.ok, f"{where}: {code} {response.content[:300]!r}"
     else:
         assert code == 404, where
+
+
+# --- ownership cases × every built-in role (issue 3's quality bar) -------------------------------
+
+# target: (owner, tier) → the people who see it; everyone else with customer access gets 404, the
+# roles without customer access 403. "report": rep02 reports to manager01; "same department":
+# rep02's customer seen by rep01; "core": rep01's core customer (not the team's manager's).
+OWNERSHIP = {
+    "own": (("rep", "ordinary"), {"rep", "manager", "compliance", "admin"}),
+    "report": (("rep2", "ordinary"), {"rep2", "manager", "compliance", "admin"}),
+    "other_department": (("other_rep", "ordinary"), {"other_rep", "other_manager", "compliance", "admin"}),
+    "core": (("rep", "core"), {"rep", "compliance", "admin"}),
+}
+VIEWERS = ("rep", "rep2", "other_rep", "manager", "other_manager", "compliance", "admin")
+PEOPLE = (*VIEWERS, *NO_CUSTOMER_ROLES)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", ["customers:detail", "customers-api:customer-detail"])
+@pytest.mark.parametrize("case", sorted(OWNERSHIP))
+@pytest.mark.parametrize("who", PEOPLE)
+def test_ownership_matrix(client, route, case, who):
+    org = make_org()
+    (owner, tier), seen_by = OWNERSHIP[case]
+    customer = make_customer(getattr(org, owner), tier=tier)
+    client.force_login(getattr(org, who))
+    kwargs = {"pk": customer.pk} if route.startswith("customers:") else {"id": customer.pk}
+    code = client.get(reverse(route, kwargs=kwargs)).status_code
+    expected = 200 if who in seen_by else 404 if who in VIEWERS else 403
+    assert code == expected, f"{route} {case} as {who}: {code}"

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from custodia.access import events
 from custodia.access.choices import Action, EmploymentStatus
 from custodia.access.models import (
+    MAX_GRANT_DAYS,
     TIMED_ACTIONS,
     AccessGrant,
     CustomerAssignment,
@@ -34,7 +35,6 @@ from custodia.protection import pii
 
 ROLE_FIELDS = ("name", "description", "duty", "reveals_per_hour", "export_row_limit")
 GRANT_FIELDS = ("object_type", "actions", "scope", "tiers", "reveal_max_level")
-MAX_GRANT_DAYS = 90
 
 
 def _require(actor: Actor, action: str) -> None:

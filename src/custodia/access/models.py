@@ -299,3 +299,5 @@ class AccessGrant(models.Model):
 
 
 TIMED_ACTIONS = (Action.VIEW, Action.CHANGE, Action.REVEAL, Action.EXPORT)
+MAX_GRANT_DAYS = 90
+MAX_GRANT_DAYS_HINT = _("From 1 to 90 days; the access ends by itself.")

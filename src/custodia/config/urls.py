@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", include("custodia.customers.api.urls")),
     path("", include("custodia.identity.urls")),  # /login/, /logout/, /accounts/ (allauth)
     path("", include("custodia.access.urls")),
+    path("security/", include("custodia.access.admin_urls")),  # roles and people (manage_roles)
     path("", include("custodia.protection.urls")),
     path("", include("custodia.customers.urls")),
 ]

@@ -3,6 +3,7 @@ config/urls.py includes without a namespace; the customer pages are namespaced "
 
 from django.urls import include, path
 
+from custodia.access.sharing_views import CustomerAccessView
 from custodia.customers import views
 
 NAMESPACE = "customers"  # not `app_name`: the dashboard must stay un-namespaced
@@ -13,6 +14,7 @@ customer_patterns = [
     path("<uuid:pk>/edit/", views.CustomerEditView.as_view(), name="edit"),
     path("<uuid:pk>/delete/", views.CustomerDeleteView.as_view(), name="delete"),
     path("<uuid:pk>/reveal/<str:field>/", views.CustomerRevealView.as_view(), name="reveal"),
+    path("<uuid:pk>/access/", CustomerAccessView.as_view(), name="access"),  # assignments, time-bound grants
     path("<uuid:pk>/<str:kind>/new/", views.RecordCreateView.as_view(), name="record_create"),
 ]
 

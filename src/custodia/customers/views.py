@@ -155,6 +155,7 @@ def header_context(actor, detail) -> dict:
         "customer": detail.customer,
         "can_change": allows(actor, "change"),
         "can_delete": allows(actor, "delete"),
+        "can_share": allows(actor, "share"),
     }
 
 

@@ -8,6 +8,8 @@ from custodia.kernel.actor import Actor
 
 
 def permissions(request):
+    """``perms_custodia``: {action: bool} for every action of the access model (customer actions,
+    ``share``, ``manage_roles``, ``read_audit`` …), evaluated once per request from the cached grants."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"perms_custodia": {}}
