@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from custodia.testing.factories import PASSWORD, make_customer, make_org
+from tests.identity.conftest import totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -29,7 +30,9 @@ def customer(transactional_db):
     org = make_org()
     make_customer(org.rep, name="其他客户", mobile="13900001111")
     make_customer(org.other_rep, name="他人客户", mobile="13812340000")
-    return make_customer(org.rep, name="林晓梅", mobile="13812345678")
+    customer = make_customer(org.rep, name="林晓梅", mobile="13812345678")
+    customer.rep_totp_secret = org.rep.totp_secret  # rep01's authenticator app (enrolled by the factory)
+    return customer
 
 
 def test_rep_searches_reveals_and_sees_the_reveal_in_access_history(customer, live_server, browser, tmp_path):
@@ -41,10 +44,13 @@ def test_rep_searches_reveals_and_sees_the_reveal_in_access_history(customer, li
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     try:
         page.goto(f"{live_server.url}/login/")
-        page.fill("input[name=username]", "rep01")
+        page.fill("input[name=login]", "rep01")
         page.fill("input[name=password]", PASSWORD)
         page.press("input[name=password]", "Enter")
-        page.wait_for_load_state()
+        page.wait_for_url("**/accounts/2fa/authenticate/")  # a rep's role needs a second factor
+        page.fill("input[name=code]", totp_code(customer.rep_totp_secret))
+        page.press("input[name=code]", "Enter")
+        page.wait_for_url(f"{live_server.url}/")
         assert page.url == f"{live_server.url}/", page.inner_text("body")[:500]
 
         page.goto(f"{live_server.url}/customers/")

@@ -10,8 +10,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from custodia.access.models import User
 from custodia.demo import loader
 from custodia.demo.generator import DEFAULT_SEED
+from custodia.identity.selectors import mfa_enrolled, mfa_required
 
 
 class Command(BaseCommand):
@@ -40,11 +42,17 @@ class Command(BaseCommand):
         console.print(f"{created} new customers seeded in {time.perf_counter() - started:.1f} s "
                       f"({opts['customers'] - created} were already there).")
         table = Table(title="演示账号 Demo logins (passwords are new on every run)")
-        for column in ("username", "role", "name", "password"):
+        for column in ("username", "role", "name", "password", "2FA"):
             table.add_column(column)
+        people = User.objects.filter(username__in=[x.username for x in logins])
+        second_factor = {u.username: ("已设置 enrolled" if mfa_enrolled(u) else "首次登录时设置 set up at first sign-in")
+                         if mfa_required(u) else "—" for u in people}
         for login in logins:
-            table.add_row(login.username, login.role, login.name, login.password)
+            table.add_row(login.username, login.role, login.name, login.password,
+                          second_factor.get(login.username, "—"))
         console.print(table)
+        console.print("Roles that can reveal, export or administer need an authenticator app (TOTP: Microsoft or "
+                      "Google Authenticator, FreeOTP…): the first sign-in shows a QR code to scan, then recovery codes.")
         if opts["seed_only"]:
             return
         console.print(f"Open http://{opts['host']}:{opts['port']}/ and sign in with one of the logins above.")
