@@ -156,3 +156,23 @@ class ApiTests:
         client.force_login(org.manager)
         response = client.get("/api/v1/customers/")
         assert response.status_code == 403 and "Two-factor" in response.json()["detail"]
+
+
+class KeepLastFactorTests:
+    def test_the_last_factor_of_a_role_that_needs_one_cannot_be_removed(self):
+        from allauth.mfa.adapter import get_adapter
+
+        org = make_org()
+        totp = Authenticator.objects.get(user=org.rep, type="totp")
+        assert get_adapter().can_delete_authenticator(totp) is False
+        Authenticator.objects.create(user=org.rep, type="webauthn", data={"name": "key"})
+        assert get_adapter().can_delete_authenticator(totp) is True
+
+    def test_a_role_without_the_need_may_remove_it(self):
+        from allauth.mfa.adapter import get_adapter
+
+        from custodia.identity.services import totp_authenticator_create
+
+        org = make_org()
+        totp_authenticator_create(actor=Actor.system("t"), user=org.auditor)
+        assert get_adapter().can_delete_authenticator(Authenticator.objects.get(user=org.auditor, type="totp"))

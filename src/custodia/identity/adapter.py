@@ -6,6 +6,7 @@ from __future__ import annotations
 from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from custodia.access import services as access_services
 from custodia.access.choices import EmploymentStatus
 from custodia.identity import sealing, services, sessions
+from custodia.identity.selectors import FACTOR_TYPES, mfa_required
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -53,6 +55,19 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 class MFAAdapter(DefaultMFAAdapter):
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "cannot_delete_authenticator": _("Your role requires two-factor authentication: add another authenticator "
+                                         "app or security key before removing this one."),
+    }
+
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        """The last second factor of a person whose role needs one stays."""
+        if authenticator.type not in FACTOR_TYPES or not mfa_required(authenticator.user):
+            return True
+        return (Authenticator.objects.filter(user_id=authenticator.user_id, type__in=FACTOR_TYPES)
+                .exclude(pk=authenticator.pk).exists())
+
     def encrypt(self, text: str) -> str:
         return sealing.seal(text)
 
