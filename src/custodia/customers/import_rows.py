@@ -253,9 +253,9 @@ class _Makers:
         self.wrapper = AESGCM(get_keyring().kek(spec.kek_id))
         self.key = BulkInserter(DataKey).maker({"kek_id": spec.kek_id, "created_at": spec.now},
                                                ("id", "subject_id", "wrapped"))
-        self.customer = BulkInserter(Customer).maker({"created_at": spec.now, "updated_at": spec.now},
-                                                     _CUSTOMER_VARYING)
-        self.link = BulkInserter(Customer.tags.through, ("customer_id",)).maker({}, ("customer_id",))
+        customers = BulkInserter(Customer)
+        self.customer = customers.maker({"created_at": spec.now, "updated_at": spec.now}, _CUSTOMER_VARYING)
+        self.id_column = customers.names.index("id")
         self.audit = EventRows(actor=spec.actor, event=events.CUSTOMER_CREATED, target_type="customer",
                                detail={"import_batch": str(spec.batch_id)}, ctx=spec.ctx, occurred_at=spec.now)
 
@@ -305,9 +305,10 @@ def _prepare(row: Row, owner: tuple, duplicates: tuple, makers: _Makers) -> Prep
     values += [None if protected.get(pf.name) is None else sealer(TABLE, pf.column, rid, protected[pf.name])
                for pf in PROTECTED]
     values += [row.indexes.get(pf.name) for pf in INDEXED]
-    stored_id = makers.link((cid,))[0]
+    customer = makers.customer(values)
+    stored_id = customer[makers.id_column]  # the id as the database stores it, for the tag links
     after = {k: v[k] for k in PLAIN_AUDITED if k in v} | {"owner": row.owner_name} | protected
     event = makers.audit.row(target_id=cid, subject_id=cid, fields=sorted(after),
                              change={"before": {}, "after": after}, sealer=sealer)
     return Prepared(row.number, row.owner_name, v, duplicates, cid, makers.key((key["id"], cid, key["wrapped"])),
-                    makers.customer(values), tuple((stored_id, tag) for tag in v.get("tags", ())), event)
+                    customer, tuple((stored_id, tag) for tag in v.get("tags", ())), event)
