@@ -267,8 +267,12 @@ def import_bench(args) -> dict:
     before = load()
     protected = run_task("import_protected", work, {"csv": str(csv_path), "owner": "rep01"}, timeout=1800)
     protected["load_before"] = before
-    print(f"  protected customers_import: {protected['rows']:,} rows in {protected['seconds']:.1f} s = "
-          f"{protected['rows_per_s']:,.0f} rows/s", flush=True)
+    print(f"  protected customers_import ({protected['workers']} workers): {protected['rows']:,} rows in "
+          f"{protected['seconds']:.1f} s = {protected['rows_per_s']:,.0f} rows/s", flush=True)
+    copy_data_dir(empty, work)
+    single = run_task("import_protected", work, {"csv": str(csv_path), "owner": "rep01", "workers": 0}, timeout=1800)
+    print(f"  protected customers_import (in one process): {single['rows']:,} rows in {single['seconds']:.1f} s = "
+          f"{single['rows_per_s']:,.0f} rows/s", flush=True)
     work = RESULTS / "run-import-plain"
     copy_data_dir(empty, work)
     before = load()
@@ -277,7 +281,7 @@ def import_bench(args) -> dict:
     plain["load_before"] = before
     print(f"  django-import-export (plain): {plain['rows']:,} rows in {plain['seconds']:.1f} s = "
           f"{plain['rows_per_s']:,.0f} rows/s", flush=True)
-    out = {"rows": args.import_rows, "csv": csv_path.name, "protected": protected, "plain": plain,
+    out = {"rows": args.import_rows, "csv": csv_path.name, "protected": protected, "single": single, "plain": plain,
            "ratio": round(protected["rows_per_s"] / plain["rows_per_s"], 2)}
     if args.profile:
         out["profile"] = profile_import(empty, args)
@@ -294,7 +298,9 @@ def profile_import(empty: Path, args) -> dict | None:
     work = RESULTS / "run-import-profile"
     copy_data_dir(empty, work)
     raw = RESULTS / "profile-import.txt"
-    cmd = [PY, str(BENCH / "tasks.py"), "import_protected", json.dumps({"csv": str(csv_path), "owner": "rep01"})]
+    # In this process (workers=0): the breakdown is of one process's stacks.
+    cmd = [PY, str(BENCH / "tasks.py"), "import_protected",
+           json.dumps({"csv": str(csv_path), "owner": "rep01", "workers": 0})]
     code = spy.record_command(cmd, raw, bench_env(work), BENCH.parent)
     if code != 0 or not raw.exists():
         print(f"  (import profile failed, exit {code})", flush=True)
@@ -355,11 +361,14 @@ def report(results: dict) -> str:
             lines += [f"    {p['ms']:8.3f} ms  {p['calls']:6.2f}×  {p['what']}" for p in part["parts"] if p["ms"] >= 0.05]
     i = results.get("import")
     if i:
-        pr, pl = i["protected"], i["plain"]
+        pr, pl, one = i["protected"], i["plain"], i.get("single")
         lines += ["", f"Import — {i['rows']:,}-row CSV into a fresh database",
                   f"  protected customers_import:     {pr['rows']:>7,} rows {pr['seconds']:7.1f} s "
-                  f"{pr['rows_per_s']:9,.0f} rows/s",
-                  f"  django-import-export (plain):   {pl['rows']:>7,} rows {pl['seconds']:7.1f} s "
+                  f"{pr['rows_per_s']:9,.0f} rows/s  ({pr.get('workers', '?')} worker processes)"]
+        if one:
+            lines.append(f"  the same, in one process:       {one['rows']:>7,} rows {one['seconds']:7.1f} s "
+                         f"{one['rows_per_s']:9,.0f} rows/s")
+        lines += [f"  django-import-export (plain):   {pl['rows']:>7,} rows {pl['seconds']:7.1f} s "
                   f"{pl['rows_per_s']:9,.0f} rows/s",
                   f"  ratio {i['ratio']:.2f}×   aim ≥ {AIM_IMPORT_RPS:,} rows/s: "
                   f"{verdict(pr['rows_per_s'] >= AIM_IMPORT_RPS)}; aim ≥ {AIM_IMPORT_RATIO}×: "

@@ -9,6 +9,7 @@ printed as one line ``BENCH-RESULT {json}``; anything else printed is progress.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -245,7 +246,7 @@ def primitives() -> dict:
 
 
 @task
-def import_protected(csv: str, owner: str) -> dict:
+def import_protected(csv: str, owner: str, workers: int | None = None) -> dict:
     """customers_import end to end (read, validate, PII scan, encrypt, blind indexes, audit, commit)."""
     from custodia.audit.models import AuditEvent
     from custodia.customers.importing import customers_import
@@ -259,13 +260,15 @@ def import_protected(csv: str, owner: str) -> dict:
         phases.setdefault(phase + "_first", round(time.perf_counter() - started, 2))
         phases[phase + "_last"] = round(time.perf_counter() - started, 2)
 
-    report = customers_import(actor=Actor.system("bench"), path=Path(csv), owner=owner, progress=progress)
+    report = customers_import(actor=Actor.system("bench"), path=Path(csv), owner=owner, progress=progress,
+                              workers=workers)
     seconds = time.perf_counter() - started
     if report.errors or not report.written:
         raise SystemExit(f"protected import failed: {len(report.errors)} errors, first {report.errors[:3]}")
     imported = Customer.objects.count()
     audited = AuditEvent.objects.filter(action="customer.created").count()
     return {"rows": report.rows_imported, "seconds": round(seconds, 2), "rows_per_s": report.rows_imported / seconds,
+            "workers": workers if workers is not None else os.cpu_count(),
             "report_seconds": round(report.seconds, 2), "customers_in_db": imported, "audit_created": audited,
             "phases": phases}
 

@@ -26,20 +26,20 @@ class CrashTests:
     def test_import_killed_after_a_batch_writes_nothing_and_reruns(self, org, cli, tmp_path, monkeypatch):
         path = write_csv(tmp_path / "five.csv", [person(n) for n in range(70, 75)])
         monkeypatch.setattr(importing, "CHUNK", 2)
-        real, calls = importing.audit_record_many, []
+        real, calls = importing.audit_record_rows, []
 
-        def dies_on_second_batch(events):
-            calls.append(len(events))
+        def dies_on_second_batch(rows):
+            calls.append(len(rows))
             if len(calls) == 2:
                 raise Crash("killed")
-            return real(events)
+            return real(rows)
 
-        monkeypatch.setattr(importing, "audit_record_many", dies_on_second_batch)
+        monkeypatch.setattr(importing, "audit_record_rows", dies_on_second_batch)
         before = counts()
         with pytest.raises(Crash):
             cli("import", "customers", path)
         assert calls == [2, 2] and counts() == before
-        monkeypatch.setattr(importing, "audit_record_many", real)
+        monkeypatch.setattr(importing, "audit_record_rows", real)
         code, out = cli("import", "customers", path)  # the resume: the same command again
         assert code == 0, out
         assert Customer.objects.count() == 5 and ImportBatch.objects.get().rows_imported == 5

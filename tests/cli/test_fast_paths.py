@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from stdnum.cn import ric
 
-from custodia.customers.importing import _Indexer, fast_identifier, fast_mobile, notes_contain_pii
+from custodia.customers.import_rows import fast_identifier, fast_mobile, notes_contain_pii, validate_row
 from custodia.protection import catalog, pii
 from custodia.protection.fields import index_value
 
@@ -70,12 +70,19 @@ class FastIdentifierTests:
 
 @pytest.mark.django_db
 class IndexAndPiiTests:
-    def test_indexer_equals_blind_index(self):
-        index = _Indexer()
-        for name, value in (("mobile", "+8613812345678"), ("email", "a@example.com"),
-                            ("id_number", "11010519491231002X"), ("bank_account", "6222020000000015")):
-            assert index(name, value) == index_value(catalog.get(f"customer.{name}"), value)
-        assert index("mobile", None) is None
+    def test_row_indexes_equal_the_catalog_blind_index(self):
+        cells = {"kind": "individual", "name": "张三", "mobile": "13812345678", "email": "A@Example.com",
+                 "id_number": "11010519491231002x", "bank_account": "6222 0200 0000 0015"}
+        errors = []
+        row = validate_row(2, cells, "rep01", errors)
+        assert errors == [] and row.valid
+        expected = {"mobile": "+8613812345678", "email": "a@example.com", "id_number": "11010519491231002X",
+                    "bank_account": "6222020000000015"}
+        for name, value in expected.items():
+            assert row.protected[name] == value
+            assert row.indexes[name] == index_value(catalog.get(f"customer.{name}"), value)
+        row = validate_row(3, {"kind": "individual", "name": "李四"}, "rep01", errors)
+        assert row.indexes["mobile"] is None and row.protected == {}
 
     def test_cached_pii_scan_equals_the_scanner(self):
         for text in ("偏好季度末集中采购", "客户手机 13812345678", "邮箱 a@example.com", "卡号 6222020000000015",

@@ -215,3 +215,61 @@ class ImportActorTests:
         org.rep.save()
         code, out = cli("import", "customers", path, "--actor", "rep01")
         assert code == 1 and "No active member of staff" in out
+
+
+@pytest.mark.django_db
+class ParallelImportTests:
+    """Worker processes validate and seal; the result is the same as importing in this process."""
+
+    @pytest.fixture
+    def small_chunks(self, monkeypatch):
+        from custodia.customers import importing
+
+        monkeypatch.setattr(importing, "CHUNK", 3)
+        monkeypatch.setattr(importing, "PARALLEL_FROM", 2)
+
+    def test_workers_write_what_one_process_writes(self, org, tmp_path, small_chunks):
+        rows = [person(n) for n in range(200, 210)] + [company(n) for n in range(210, 214)]
+        path = write_csv(tmp_path / "parallel.csv", rows)
+        report = customers_import(actor=Actor.system("cli"), path=path, owner="rep01", workers=2)
+        assert report.errors == [] and report.rows_imported == 14
+        assert counts() == (14, 15, 14, 1)
+        assert sorted(Customer.objects.values_list("name", flat=True)) == sorted(r["name"] for r in rows)
+        for customer in Customer.objects.all():
+            values = clear(customer)  # every field decrypts in this process: the keys were wrapped there
+            source = next(r for r in rows if r["name"] == customer.name)
+            assert values["address"] == source["address"]
+            event = AuditEvent.objects.get(action="customer.created", target_id=customer.id)
+            assert decrypt_change(event, KeyBag.load([customer.id]))["after"]["name"] == customer.name
+        names_in_order = [Customer.objects.get(id=i).name for i in report.customer_ids]
+        assert names_in_order == [r["name"] for r in rows]
+
+    def test_workers_report_the_same_errors(self, org, tmp_path, small_chunks):
+        rows = [person(n) for n in range(220, 228)]
+        rows[1]["mobile"] = "12345"
+        rows[5]["email"] = "not-an-email"
+        rows[6]["mobile"] = rows[0]["mobile"]
+        path = write_csv(tmp_path / "bad.csv", rows)
+        one = customers_import(actor=Actor.system("cli"), path=path, owner="rep01", workers=0)
+        many = customers_import(actor=Actor.system("cli"), path=path, owner="rep01", workers=2)
+        assert [(e.row, e.field) for e in many.errors] == [(e.row, e.field) for e in one.errors] == [
+            (3, "mobile"), (7, "email"), (8, "mobile")]
+        assert counts() == (0, 0, 0, 0)
+
+    def test_a_failing_worker_writes_nothing(self, org, tmp_path, small_chunks, monkeypatch):
+        from custodia.customers import import_rows
+
+        def broken(*args):
+            raise RuntimeError("worker died")
+
+        monkeypatch.setattr(import_rows, "fresh_key", broken)  # the forked workers inherit it
+        path = write_csv(tmp_path / "doomed.csv", [person(n) for n in range(230, 236)])
+        with pytest.raises(RuntimeError, match="worker died"):
+            customers_import(actor=Actor.system("cli"), path=path, owner="rep01", workers=2)
+        assert counts() == (0, 0, 0, 0)
+
+    def test_the_command_takes_a_worker_count(self, org, cli, tmp_path, small_chunks):
+        path = write_csv(tmp_path / "cli.csv", [person(n) for n in range(240, 247)])
+        code, out = cli("import", "customers", path, "--workers", "2")
+        assert code == 0, out
+        assert "Imported 7 of 7 rows" in out and Customer.objects.count() == 7

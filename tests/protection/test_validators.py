@@ -185,6 +185,19 @@ class TestEmail:
         else:
             assert v.normalize_email(f"  {address} ") == address.lower()
 
+    @given(st.text(alphabet="ab.-_+@[]:1\"\\ 中é", max_size=30) | st.builds(
+        lambda user, domain: f"{user}@{domain}", st.text(max_size=12), st.sampled_from(
+            ["example.com", "qq.com", "localhost", "[127.0.0.1]", "[::1]", "[1.2.3]", "-x.com", "x..com", "例子.中国",
+             "xn--fsqu00a.xn--fiqs8s", "a.b", "a" * 64 + ".com"])))
+    def test_any_text_is_accepted_exactly_when_django_accepts_it(self, raw: str) -> None:
+        text = raw.strip()
+        try:
+            EmailValidator()(text)
+        except ValidationError:
+            assert outcome(v.normalize_email, raw) == ("error", "invalid")
+        else:
+            assert v.normalize_email(raw) == text.lower()
+
     @pytest.mark.parametrize("raw", ["", "zhang", "zhang@", "@example.com", "zhang san@example.com"])
     def test_invalid(self, raw: str) -> None:
         with pytest.raises(ValidationError):

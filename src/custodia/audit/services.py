@@ -17,7 +17,7 @@ from custodia.audit.models import AuditEvent
 from custodia.audit.registry import EventType, registry
 from custodia.kernel import context
 from custodia.kernel.actor import Actor
-from custodia.protection.crypto import KeyBag
+from custodia.protection.crypto import KeyBag, SubjectSealer
 
 # Every column but the sequence number, which the database assigns in insertion order.
 BULK_COLUMNS = tuple(f.attname for f in AuditEvent._meta.concrete_fields if f.attname != "seq")
@@ -102,6 +102,43 @@ def audit_record_many(events: Sequence[dict]) -> int:
         inserter.add(_values(**kw))
     inserter.flush()
     return len(events)
+
+
+class EventRows:
+    """Rows of many events of ONE type by one actor (bulk import): made with ``row`` in any
+    process (plain tuples, the change sealed under the subject's key), written by
+    ``audit_record_rows`` inside the operation's transaction. Same columns and sealing as
+    ``audit_record``; the events share their time, request and detail."""
+
+    def __init__(self, *, actor: Actor, event: EventType, target_type: str, detail: dict,
+                 ctx: context.RequestContext, occurred_at):
+        from custodia.kernel.bulk import BulkInserter
+
+        registry.check(event)
+        constants = dict(
+            occurred_at=occurred_at, event_type=event.id, action=event.api_name, actor_id=actor.user_id,
+            actor_label=actor.label, actor_role=actor.role, request_id=ctx.request_id, source_ip=ctx.source_ip,
+            target_type=target_type, object_ids=[], purpose="", outcome="success", detail=detail,
+        )
+        self._make = BulkInserter(AuditEvent, BULK_COLUMNS).maker(
+            constants, ("id", "target_id", "subject_id", "fields", "change_enc"))
+
+    def row(self, *, target_id, subject_id, fields: list[str], change: dict, sealer: SubjectSealer) -> tuple:
+        event_id = uuid.uuid4()
+        sealed = sealer("audit_auditevent", "change_enc", event_id,
+                        json.dumps(change, ensure_ascii=False, default=str))
+        return self._make((event_id, target_id, subject_id, fields, sealed))
+
+
+def audit_record_rows(rows: Sequence[tuple]) -> int:
+    """Insert rows made by ``EventRows`` (inside the operation's transaction)."""
+    from custodia.kernel.bulk import BulkInserter
+
+    _require_transaction()
+    inserter = BulkInserter(AuditEvent, BULK_COLUMNS)
+    inserter.extend(rows)
+    inserter.flush()
+    return len(rows)
 
 
 def decrypt_change(row: AuditEvent, keys: KeyBag) -> dict | None:

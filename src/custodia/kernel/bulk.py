@@ -44,6 +44,38 @@ class BulkInserter:
         except _MissingColumn as exc:
             raise ValueError(str(exc)) from None
 
+    def maker(self, constants: dict, varying: tuple[str, ...]) -> Callable[[tuple], tuple]:
+        """A row maker for many rows that share ``constants``: ``make(values)`` returns the row
+        with ``values`` (in the order of ``varying``) adapted as ``add`` adapts them. Columns in
+        neither take their constant default. Rows made here are queued with ``extend``; they are
+        plain tuples, so a worker process can make them (bulk import)."""
+        base, slots = [], []
+        for name, adapt, default in self._plan:
+            if name in varying:
+                base.append(None)
+            elif name in constants:
+                value = constants[name]
+                base.append(value if adapt is _identity or value is None else adapt(value))
+            elif default is not _REQUIRED:
+                base.append(default if adapt is _identity or default is None else adapt(default))
+            else:
+                raise ValueError(f"{self.sql.split('(')[0]}: column {name} needs a value")
+        for name in varying:
+            adapt = self.adapters[self.names.index(name)]
+            slots.append((self.names.index(name), None if adapt is _identity else adapt))
+
+        def make(values: tuple) -> tuple:
+            row = base.copy()
+            for (index, adapt), value in zip(slots, values, strict=True):
+                row[index] = value if adapt is None or value is None else adapt(value)
+            return tuple(row)
+
+        return make
+
+    def extend(self, rows) -> None:
+        """Queue rows made by ``maker``."""
+        self.pending.extend(rows)
+
     def flush(self) -> None:
         if self.pending:
             with connection.cursor() as cursor:

@@ -124,7 +124,7 @@ class KeyBag:
         if subject_id not in self._by_subject:
             self.ensure_subject(subject_id)
         dek_id, aead = self._by_subject[subject_id]
-        return RowSealer(dek_id, aead, table, row_id)
+        return RowSealer(SubjectSealer(dek_id, aead), table, row_id)
 
     def decrypt(self, table: str, column: str, row_id, blob) -> str | None:
         if blob is None:
@@ -150,22 +150,44 @@ class KeyBag:
             raise DecryptionError(f"{table}.{column} of row {row_id} does not decrypt here") from exc
 
 
-class RowSealer:
-    """``KeyBag.encrypt`` for the columns of one row in a tight loop: same layout and associated
-    data, the row's key looked up once, one system call for the nonces."""
+class SubjectSealer:
+    """``KeyBag.encrypt`` under one subject's key in a tight loop (bulk writes): the same layout
+    and associated data, the key looked up once, one system call for many nonces."""
 
-    def __init__(self, dek_id: uuid.UUID, aead: AESGCM, table: str, row_id, columns: int = 12):
+    _NONCES = 16  # nonces drawn per system call
+
+    def __init__(self, dek_id: uuid.UUID, aead: AESGCM):
         self.head = bytes([VERSION]) + dek_id.bytes
-        self.aead, self.table, self.row_id = aead, table, row_id
-        self.random, self.used = os.urandom(12 * columns), 0
+        self.aead = aead
+        self.random, self.used = b"", 0
 
-    def __call__(self, column: str, plaintext: str) -> bytes:
+    def __call__(self, table: str, column: str, row_id, plaintext: str) -> bytes:
         if self.used + 12 > len(self.random):
-            self.random, self.used = os.urandom(12 * 12), 0
+            self.random, self.used = os.urandom(12 * self._NONCES), 0
         nonce = self.random[self.used:self.used + 12]
         self.used += 12
         return self.head + nonce + self.aead.encrypt(nonce, plaintext.encode("utf-8"),
-                                                     _field_ad(self.table, column, self.row_id))
+                                                     _field_ad(table, column, row_id))
+
+
+class RowSealer:
+    """The columns of one row sealed with a ``SubjectSealer``: ``seal(column, plaintext)``."""
+
+    def __init__(self, sealer: SubjectSealer, table: str, row_id):
+        self.sealer, self.table, self.row_id = sealer, table, row_id
+
+    def __call__(self, column: str, plaintext: str) -> bytes:
+        return self.sealer(self.table, column, self.row_id, plaintext)
+
+
+def fresh_key(subject_id: uuid.UUID, kek_id: str, wrapper: AESGCM) -> tuple[dict, SubjectSealer]:
+    """A new data key for a new subject, not yet stored: the DataKey column values (the key
+    wrapped under the KEK ``wrapper``) and a sealer under the key. The key itself never leaves."""
+    dek_id = uuid.uuid4()
+    dek = AESGCM.generate_key(bit_length=256)
+    record = {"id": dek_id, "subject_id": subject_id, "kek_id": kek_id,
+              "wrapped": wrap_dek(dek, dek_id, subject_id, wrapper)}
+    return record, SubjectSealer(dek_id, AESGCM(dek))
 
 
 def new_data_key(subject_id: uuid.UUID) -> DataKey:
@@ -187,13 +209,10 @@ def new_data_keys(subject_ids: Iterable[uuid.UUID]) -> KeyBag:
     rows = BulkInserter(DataKey)
     now = timezone.now()
     for subject_id in subject_ids:
-        dek_id = uuid.uuid4()
-        dek = AESGCM.generate_key(bit_length=256)
-        rows.add({"id": dek_id, "subject_id": subject_id, "kek_id": kid, "created_at": now,
-                  "wrapped": wrap_dek(dek, dek_id, subject_id, wrapper)})
-        aead = AESGCM(dek)
-        bag._by_subject[subject_id] = (dek_id, aead)
-        bag._by_dek[dek_id] = aead
+        record, sealer = fresh_key(subject_id, kid, wrapper)
+        rows.add(record | {"created_at": now})
+        bag._by_subject[subject_id] = (record["id"], sealer.aead)
+        bag._by_dek[record["id"]] = sealer.aead
     rows.flush()
     return bag
 

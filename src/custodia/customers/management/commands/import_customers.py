@@ -41,6 +41,8 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="import a file that was imported before")
         parser.add_argument("--errors", metavar="CSV", help="also write every row error to this CSV file")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
+        parser.add_argument("--workers", type=int, metavar="N",
+                            help="processes that validate and encrypt rows (default: one per CPU; 0: none)")
         add_actor_argument(parser)
 
     def handle(self, *args, **opts):
@@ -49,7 +51,8 @@ class Command(BaseCommand):
         try:
             with progress_bar(out, transient=True) as progress:
                 report = customers_import(actor=actor, path=opts["file"], skip_invalid=opts["skip_invalid"],
-                                          owner=opts["owner"], force=opts["force"], progress=progress)
+                                          owner=opts["owner"], force=opts["force"], progress=progress,
+                                          workers=opts["workers"])
         except (ImportRefused, PermissionDenied, KeyringError) as exc:
             raise CommandError(str(exc), returncode=1) from exc
         if opts["errors"]:
