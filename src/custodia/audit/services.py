@@ -115,19 +115,24 @@ class EventRows:
         from custodia.kernel.bulk import BulkInserter
 
         registry.check(event)
-        constants = dict(
+        self._constants = dict(
             occurred_at=occurred_at, event_type=event.id, action=event.api_name, actor_id=actor.user_id,
             actor_label=actor.label, actor_role=actor.role, request_id=ctx.request_id, source_ip=ctx.source_ip,
             target_type=target_type, object_ids=[], purpose="", outcome="success", detail=detail,
         )
-        self._make = BulkInserter(AuditEvent, BULK_COLUMNS).maker(
-            constants, ("id", "target_id", "subject_id", "fields", "change_enc"))
+        self._inserter = BulkInserter(AuditEvent, BULK_COLUMNS)
+        self._makers: dict[tuple, object] = {}  # by the tuple of fields touched: few distinct ones
 
     def row(self, *, target_id, subject_id, fields: list[str], change: dict, sealer: SubjectSealer) -> tuple:
+        key = tuple(fields)
+        make = self._makers.get(key)
+        if make is None:
+            make = self._makers[key] = self._inserter.maker(
+                self._constants | {"fields": list(fields)}, ("id", "target_id", "subject_id", "change_enc"))
         event_id = uuid.uuid4()
         sealed = sealer("audit_auditevent", "change_enc", event_id,
                         json.dumps(change, ensure_ascii=False, default=str))
-        return self._make((event_id, target_id, subject_id, fields, sealed))
+        return make((event_id, target_id, subject_id, sealed))
 
 
 def audit_record_rows(rows: Sequence[tuple]) -> int:
