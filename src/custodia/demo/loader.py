@@ -101,8 +101,54 @@ def seed_customers(count: int = 2000, seed: int = DEFAULT_SEED,
         created += _write_batch(batch, users)
         if progress:
             progress(len(batch))
+    seed_access(seed)
     database_optimize()
     return created
+
+
+def seed_access(seed: int = DEFAULT_SEED, *, assignments: int = 40) -> None:
+    """Training records, assignments of teammates to core customers (a core customer is visible
+    only to its owner, its assignees and compliance) and two time-bound grants, one active and one
+    expired. Through the access services (audited as ``system:demo``); idempotent."""
+    import datetime as dt
+    import random
+
+    from django.utils import timezone
+
+    from custodia.access import grant_services
+    from custodia.access.models import AccessGrant, CustomerAssignment
+
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    chart = generate_org(seed)
+    usernames = [s.username for s in chart.staff]
+    User.objects.filter(username__in=usernames, training_valid_until__isnull=True).update(
+        training_valid_until=today + dt.timedelta(days=200))
+    reps = sorted(s.username for s in chart.staff if s.role == "rep")
+    if reps:  # one rep whose yearly training has lapsed: no reveal, export or core customers
+        User.objects.filter(username=reps[-1]).update(training_valid_until=today - dt.timedelta(days=12))
+    if CustomerAssignment.objects.exists() or AccessGrant.objects.exists():
+        return
+    teammates: dict = {}
+    for user in User.objects.filter(username__in=reps).exclude(username=reps[-1] if reps else ""):
+        teammates.setdefault(user.team_id, []).append(user)
+    core = Customer.objects.filter(tier="core", deleted_at__isnull=True).select_related("owner").order_by("id")
+    for customer in core[:assignments]:
+        choices = [u for u in teammates.get(customer.owner.team_id, []) if u.pk != customer.owner_id]
+        if choices:
+            grant_services.customer_assign(actor=DEMO_ACTOR, customer_id=customer.pk,
+                                           username=rng.choice(choices).username)
+    ordinary = list(Customer.objects.filter(tier="ordinary", deleted_at__isnull=True).select_related("owner")
+                    .order_by("id")[:2])
+    others = [u for u in User.objects.filter(username__in=reps).order_by("username")]
+    for customer, days_ago, purpose in zip(ordinary, (0, 10), ("节假日代为跟进客户", "协助核对年度合同"), strict=False):
+        grantee = next((u for u in others if u.team_id != customer.owner.team_id), None)
+        if grantee is not None:
+            grant_services.access_grant_create(
+                actor=DEMO_ACTOR, customer_id=customer.pk, username=grantee.username, actions=["view"],
+                purpose=purpose, days=7 if days_ago == 0 else 3,
+                starts_at=timezone.now() - dt.timedelta(days=days_ago))
+    grant_services.access_grants_expire(actor=DEMO_ACTOR)
 
 
 def _tags(names: Iterable[str]) -> dict[str, Tag]:
