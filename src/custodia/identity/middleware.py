@@ -16,7 +16,7 @@ from django.shortcuts import redirect, resolve_url
 from django.utils.translation import gettext as _
 
 from custodia.identity import sessions
-from custodia.identity.selectors import mfa_enrolment_missing
+from custodia.identity.selectors import mfa_enrolled, mfa_required
 
 API_PREFIX = "/api/"
 # Pages a person who must enrol a second factor may still open: enrolment itself (and the
@@ -77,7 +77,10 @@ class MfaRequiredMiddleware:
                 or request.path.startswith(settings.STATIC_URL)):
             return None
         user = request.user
-        if not user.is_authenticated or not mfa_enrolment_missing(user):
+        if not user.is_authenticated or not mfa_required(user) or sessions.mfa_enrolled_known(request):
+            return None
+        if mfa_enrolled(user):
+            sessions.mfa_enrolled_remember(request, user)
             return None
         messages.warning(request, _("Your role can see or export customer data, so it needs two-factor "
                                     "authentication. Set up an authenticator app to continue."))

@@ -12,21 +12,43 @@ import time
 
 from django.conf import settings
 
+from custodia.identity.selectors import mfa_enrolled
+
 LOGIN_AT = "custodia_login_at"
 SEEN_AT = "custodia_seen_at"
 FRESH = "custodia_signed_in"  # set by a real sign-in, not by a session that merely existed
+MFA_ENROLLED = "custodia_mfa_enrolled"  # the user id, once they have a second factor
 
 
 def touch_interval() -> int:
     return max(1, min(60, settings.CUSTODIA_SESSION_IDLE_SECONDS // 30))
 
 
-def session_started(request) -> None:
-    """Stamp a fresh sign-in (called when allauth completes a login)."""
+def session_started(request, user, *, fresh: bool) -> None:
+    """Stamp a new session at login (``fresh``: a sign-in completed through allauth, which counts
+    as a recent re-authentication), and remember whether the person has the second factor their
+    role needs, so no request has to ask again."""
     now = int(time.time())
     request.session[LOGIN_AT] = now
     request.session[SEEN_AT] = now
-    request.session[FRESH] = True
+    if fresh:
+        request.session[FRESH] = True
+    if mfa_enrolled(user):
+        mfa_enrolled_remember(request, user)
+
+
+def mfa_enrolled_remember(request, user) -> None:
+    """The person has a second factor: kept for the session (the last factor of a person whose
+    role needs one cannot be removed; removing a factor forgets this, see signals.py)."""
+    request.session[MFA_ENROLLED] = str(user.pk)
+
+
+def mfa_enrolled_forget(request) -> None:
+    request.session.pop(MFA_ENROLLED, None)
+
+
+def mfa_enrolled_known(request) -> bool:
+    return request.session.get(MFA_ENROLLED) == str(request.user.pk)
 
 
 def signed_in_within(request, seconds: int) -> bool:

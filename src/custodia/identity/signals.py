@@ -10,6 +10,7 @@ from allauth.account.signals import user_logged_in
 from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in as django_user_logged_in
 from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -35,8 +36,14 @@ def _methods(request, user) -> list[str]:
 
 @receiver(user_logged_in, dispatch_uid="identity-login")
 def _logged_in(sender, request, user, **kwargs):
-    sessions.session_started(request)
+    sessions.session_started(request, user, fresh=True)
     access_services.login_record(user=user, methods=_methods(request, user))
+
+
+@receiver(django_user_logged_in, dispatch_uid="identity-session-start")
+def _session_started(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        sessions.session_started(request, user, fresh=False)
 
 
 @receiver(user_logged_out, dispatch_uid="identity-logout")
@@ -52,6 +59,8 @@ def _mfa_added(sender, request, user, authenticator, **kwargs):
 
 @receiver(mfa_signals.authenticator_removed, dispatch_uid="identity-mfa-removed")
 def _mfa_removed(sender, request, user, authenticator, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        sessions.mfa_enrolled_forget(request)
     services.mfa_event_record(user=user, event=events.MFA_REMOVED, authenticator=authenticator)
 
 
