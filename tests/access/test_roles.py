@@ -176,3 +176,12 @@ class CustomerAccessPageTests:
         customer = customer_factory(org.rep)
         signed_in(client, org.rep)
         assert client.get(reverse("customers:access", args=[customer.pk])).status_code == 403
+
+
+def test_missing_built_in_roles_are_restored_without_touching_edited_ones():
+    from custodia.access.builtin import ensure_builtin_roles
+
+    Role.objects.filter(code="hr").delete()
+    Role.objects.filter(code="rep").update(name="客户经理")
+    assert ensure_builtin_roles() == 1
+    assert Role.objects.get(code="rep").name == "客户经理" and Role.objects.filter(code="hr", builtin=True).exists()

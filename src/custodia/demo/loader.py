@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
+from custodia.access.builtin import ensure_builtin_roles
 from custodia.access.models import Department, Team, User
 from custodia.audit.services import audit_record_many
 from custodia.customers import events
@@ -56,6 +57,7 @@ def seed_org(seed: int = DEFAULT_SEED) -> list[Login]:
         raise DemoRefused("demo seeding is refused in production mode (CUSTODIA_ENV=production)")
     chart = generate_org(seed)
     logins = []
+    ensure_builtin_roles()
     with transaction.atomic():
         depts = {d.code: Department.objects.update_or_create(code=d.code, defaults={"name": d.name})[0]
                  for d in chart.departments}

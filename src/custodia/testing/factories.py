@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from stdnum import luhn
 from stdnum.cn import ric, uscc
 
+from custodia.access.builtin import ensure_builtin_roles
 from custodia.access.models import Department, Team, User
 from custodia.customers import services
 from custodia.identity.selectors import mfa_required
@@ -81,6 +82,7 @@ def make_user(username: str, role: str, team: Team | None = None, manager: User 
 
 
 def make_org() -> Org:
+    ensure_builtin_roles()  # migration data is gone after a transactional test empties the database
     dept_a = Department.objects.create(code="east", name="华东销售部")
     dept_b = Department.objects.create(code="south", name="华南销售部")
     team_a = Team.objects.create(code="east-1", name="华东一组", department=dept_a)
