@@ -45,7 +45,7 @@ class Command(BaseCommand):
         for column in ("username", "role", "name", "password", "2FA"):
             table.add_column(column)
         people = User.objects.filter(username__in=[x.username for x in logins])
-        second_factor = {u.username: ("已设置 enrolled" if mfa_enrolled(u) else "首次登录时设置 set up at first sign-in")
+        second_factor = {u.username: ("enrolled" if mfa_enrolled(u) else "at first sign-in")
                          if mfa_required(u) else "—" for u in people}
         for login in logins:
             table.add_row(login.username, login.role, login.name, login.password,
