@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from custodia.access.models import User
-from custodia.access.policy import allows
+from custodia.access.policy import allows, scope_q
 from custodia.audit.services import audit_record, audit_record_rows
 from custodia.customers import events
 from custodia.customers.import_file import FIELDS, HEADER_ALIASES, ImportRefused, read_records
@@ -349,7 +349,10 @@ class _Writer:
 
 def _ensure_in_scope(actor: Actor, ids: list[uuid.UUID], created_at) -> None:
     """Re-check with the policy that every written customer is one the actor may manage (the rows
-    of this import share their creation time, so one query finds them)."""
+    of this import share their creation time, so one query finds them). Nothing to re-check
+    when the policy admits every live customer for the actor."""
+    if scope_q(actor, "", "add") is None:
+        return
     inside = set(Customer.objects.restrict(actor, "add").filter(created_at=created_at)
                  .values_list("id", flat=True).iterator(chunk_size=10_000))
     if any(i not in inside for i in ids):
