@@ -38,7 +38,7 @@ import spy  # noqa: E402
 from common import BENCH, CUSTOMERS, PY, RESULTS, bench_env, cache_key, copy_data_dir, run_task  # noqa: E402
 from serve import Server  # noqa: E402
 
-AIM_RATIO, AIM_P99, AIM_IMPORT_RPS, AIM_IMPORT_RATIO = 0.75, 2.0, 10_000, 2.0
+AIM_RATIO, AIM_P99, AIM_IMPORT_RPS, AIM_IMPORT_RATIO, AIM_SCOPE = 0.75, 2.0, 10_000, 2.0, 1.5
 PROTECTED = {"list": "/api/v1/customers/?page={page}&page_size=50", "detail": "/api/v1/customers/{id}/"}
 PLAIN = {"list": "/bench/plain/customers/?page={page}&page_size=50", "detail": "/bench/plain/customers/{id}/"}
 FIRST_PAGES = 5
@@ -210,6 +210,8 @@ def http_bench(work: Path, args) -> dict:
             ep["round_ratios"] = {"min": round(per_round[0], 2), "median": round(statistics.median(per_round), 2),
                                   "max": round(per_round[-1], 2)}
             result["endpoints"][kind] = ep
+        result["scopes"] = scope_bench(server, prep, args)
+        protected_requests += result["scopes"].pop("protected_requests")
         if args.profile:
             result["profile"] = profile_server(server, prep, pages, args)
             protected_requests += result["profile"].pop("protected_requests")
@@ -224,6 +226,39 @@ def http_bench(work: Path, args) -> dict:
         print(f"in-process breakdown (test client, no server): list pages {mid} and 1, one detail …", flush=True)
         result["inprocess"] = run_task("breakdown", work, {"user": args.user, "paths": paths, "n": 20}, quiet=True)
     return result
+
+
+def scope_bench(server: Server, prep: dict, args) -> dict:
+    """The protected list under the most constrained role (a sales rep: own customers, core tier
+    rules, assignments, time-bound grants) against an administrator's unconstrained list: random
+    pages of each one's own scope, A/B alternated rounds."""
+    people = {"constrained": prep["constrained"], "admin": prep["admin"]}
+    totals = {side: loadgen.RunResult(side) for side in people}
+    done = 0
+    for side, person in people.items():
+        pick = picker(PROTECTED["list"], -(-person["in_scope"] // 50), [])
+        warm = loadgen.run(f"warm list {side}", server.base_url, person["token"], pick,
+                           concurrency=args.concurrency, duration=args.warmup, max_requests=100_000, seed=args.seed)
+        if warm.ok == 0:
+            raise SystemExit(f"the list as {person['user']} does not answer 200: {warm.statuses}; see {server.log}")
+        done += warm.ok
+    for n in range(args.rounds):
+        for side in (("constrained", "admin") if n % 2 == 0 else ("admin", "constrained")):
+            person = people[side]
+            pick = picker(PROTECTED["list"], -(-person["in_scope"] // 50), [])
+            run = loadgen.run(f"list {side}", server.base_url, person["token"], pick, concurrency=args.concurrency,
+                              duration=args.duration, max_requests=args.max_requests, seed=args.seed + 100 * n)
+            totals[side].merge(run)
+            done += run.ok
+    out = {side: summarise(total) | {k: people[side][k] for k in ("user", "role", "scope", "in_scope")}
+           for side, total in totals.items()}
+    out["time_ratio_p50"] = round(out["constrained"]["p50_ms"] / out["admin"]["p50_ms"], 3)
+    out["time_ratio_mean"] = round(out["admin"]["rps"] / out["constrained"]["rps"], 3)
+    out["protected_requests"] = done
+    print(f"  list as {people['constrained']['user']} ({out['constrained']['rps']:.1f}/s, p50 "
+          f"{out['constrained']['p50_ms']:.1f} ms) vs {people['admin']['user']} ({out['admin']['rps']:.1f}/s, p50 "
+          f"{out['admin']['p50_ms']:.1f} ms): time ratio {out['time_ratio_mean']:.2f}×", flush=True)
+    return out
 
 
 def profile_server(server: Server, prep: dict, pages: int, args) -> dict:
@@ -347,6 +382,16 @@ def report(results: dict) -> str:
             lines.append(f"  {kind + ' protected/plain':28} {ep['ratio_rps']:7.2f}× {'':8} {ep['ratio_p99']:7.2f}×"
                          f"   throughput aim ≥ {AIM_RATIO}×: {verdict(ep['ratio_rps'] >= AIM_RATIO)}{spread}; "
                          f"p99 aim ≤ {AIM_P99}×: {verdict(ep['ratio_p99'] <= AIM_P99)}")
+        sc = h.get("scopes")
+        if sc:
+            c, a = sc["constrained"], sc["admin"]
+            lines += [f"  list under the most constrained role vs the administrator (aim ≤ {AIM_SCOPE}× the time):",
+                      f"    {c['user']} ({c['role']}, {c['in_scope']:,} customers) {c['rps']:8.1f} req/s "
+                      f"p50 {c['p50_ms']:.2f} ms p99 {c['p99_ms']:.2f} ms",
+                      f"    {a['user']} ({a['role']}, {a['in_scope']:,} customers) {a['rps']:8.1f} req/s "
+                      f"p50 {a['p50_ms']:.2f} ms p99 {a['p99_ms']:.2f} ms",
+                      f"    time ratio {sc['time_ratio_mean']:.2f}× (mean), {sc['time_ratio_p50']:.2f}× (p50): "
+                      f"{verdict(sc['time_ratio_mean'] <= AIM_SCOPE)}"]
         lines.append(f"  audit events written by the protected requests: {h['audit_events_written']:,} "
                      f"for {h['protected_requests_ok']:,} protected 200 responses")
         for name, prof in (h.get("profile") or {}).items():

@@ -152,30 +152,54 @@ def build_empty() -> dict:
 # --- HTTP benchmark preparation ----------------------------------------------------------------
 
 
-@task
-def prepare_http(user: str, sample: int, seed: int) -> dict:
-    """On the working copy: an API token for the benchmark user, the size of their scope and a
-    random sample of customer ids inside it (the detail requests)."""
-    import random
-
+def _bench_person(username: str) -> dict:
+    """An API token for ``username`` (second factor enrolled where the role requires one, as a
+    real deployment has it), the size of their customer scope and the ids in it."""
     from custodia.access.models import User
     from custodia.access.policy import ROLE_SCOPE
     from custodia.access.services import api_token_create
+    from custodia.customers.models import Customer
+    from custodia.identity.selectors import mfa_enrolled, mfa_required
+    from custodia.identity.services import totp_authenticator_create
+    from custodia.kernel.actor import Actor
+
+    if username == ADMIN and not User.objects.filter(username=ADMIN).exists():
+        User.objects.create_superuser(ADMIN, password=None, display_name="Bench admin")
+    user = User.objects.get(username=username)
+    if mfa_required(user) and not mfa_enrolled(user):
+        totp_authenticator_create(actor=Actor.system("bench"), user=user)
+    token = api_token_create(actor=Actor.system("bench"), username=username, label="bench")
+    actor = Actor.for_user(user)
+    in_scope = sorted(str(i) for i in Customer.objects.restrict(actor, "view").values_list("id", flat=True))
+    return {"token": token, "user": username, "role": actor.role, "scope": ROLE_SCOPE.get(actor.role),
+            "in_scope": len(in_scope), "ids": in_scope}
+
+
+ADMIN = "benchadmin"  # a superuser made for the benchmark: the unconstrained list
+
+
+@task
+def prepare_http(user: str, sample: int, seed: int, constrained: str = "rep01") -> dict:
+    """On the working copy: API tokens for the benchmark user, the most constrained role (a sales
+    rep) and an administrator; the size of each one's scope and a random sample of customer ids
+    in the benchmark user's scope (the detail requests)."""
+    import random
+
     from custodia.audit.models import AuditEvent
     from custodia.benchplain.models import PlainCustomer
     from custodia.customers.models import Customer
-    from custodia.kernel.actor import Actor
 
     call_command("migrate", interactive=False, verbosity=0)
-    token = api_token_create(actor=Actor.system("bench"), username=user, label="bench")
-    actor = Actor.for_user(User.objects.get(username=user))
-    in_scope = sorted(str(i) for i in Customer.objects.restrict(actor, "view").values_list("id", flat=True))
-    ids = random.Random(seed).sample(in_scope, min(sample, len(in_scope)))
+    main = _bench_person(user)
+    others = {name: _bench_person(name) for name in (constrained, ADMIN)}
+    for other in others.values():
+        other.pop("ids")
     result = {
-        "token": token, "user": user, "role": actor.role, "scope": ROLE_SCOPE.get(actor.role),
-        "in_scope": len(in_scope), "customers": Customer.objects.count(),
+        "token": main["token"], "user": user, "role": main["role"], "scope": main["scope"],
+        "in_scope": main["in_scope"], "customers": Customer.objects.count(),
         "plain_customers": PlainCustomer.objects.filter(deleted_at__isnull=True).count(),
-        "ids": ids, "audit_events": AuditEvent.objects.count(),
+        "ids": random.Random(seed).sample(main["ids"], min(sample, len(main["ids"]))),
+        "audit_events": AuditEvent.objects.count(), "constrained": others[constrained], "admin": others[ADMIN],
     }
     checkpoint()
     return result
