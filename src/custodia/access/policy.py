@@ -317,19 +317,21 @@ def timed_customer_ids(actor: Actor, action: str) -> set:
 
 def _rule_q(rule: Rule, access: PersonAccess, user, prefix: str) -> Q | None:
     """The rows of one grant's scope (None: every row). The person's own rows are added by the
-    caller for every scope."""
+    caller for every scope (whatever the grant's tiers), so they are left out here."""
     owner, dept = f"{prefix}owner_id", f"{prefix}department_id"
     if rule.scope == Scope.ALL:
         return None
     if rule.scope == Scope.OWN:
         return Q(**{owner: user.pk})
     if rule.scope == Scope.OWN_REPORTS:
-        return Q(**{f"{owner}__in": [user.pk, *(uid for uid, _t in _reports(access, user))]})
+        reports = [uid for uid, _t in _reports(access, user)]
+        return Q(**{f"{owner}__in": reports}) if reports else Q(**{owner: user.pk})
     if rule.scope == Scope.TEAM:
-        # The team's rows (one indexed equality), plus the person's and their reports' outside it.
-        outside = [user.pk, *(uid for uid, tid in _reports(access, user) if tid != user.team_id or tid is None)]
-        q = Q(**{f"{owner}__in": outside})
-        return q | Q(**{f"{prefix}team_id": user.team_id}) if user.team_id else q
+        # The team's rows (one indexed equality), plus those of reports outside the team.
+        outside = [uid for uid, tid in _reports(access, user) if tid != user.team_id or tid is None]
+        parts = [Q(**{f"{prefix}team_id": user.team_id})] if user.team_id else []
+        parts += [Q(**{f"{owner}__in": outside})] if outside else []
+        return reduce(or_, parts) if parts else Q(**{owner: user.pk})
     if rule.scope == Scope.DEPARTMENT:
         return Q(**{dept: user.department_id}) if user.department_id else Q(**{owner: user.pk})
     if rule.scope == Scope.DEPARTMENT_TREE:
