@@ -28,6 +28,7 @@ from custodia.access.models import Role
 from custodia.customers import record_services
 from custodia.kernel.actor import Actor
 from custodia.kernel.views import ActorView
+from custodia.reviews.services import campaigns_open
 from custodia.testing.factories import make_customer, make_org
 
 NO_CUSTOMER_ROLES = ("secadmin", "auditor", "legal", "hr")
@@ -181,6 +182,13 @@ EXPECTATIONS: dict[str, Expect] = {
     "access:grant_delete": security(Case("post", ok=_ok(302)), obj="grant"),
     "access:people": security(Case("get")),
     "access:person_edit": security(Case("get"), Case("post", {"role": "rep"}, ok=_ok(302)), obj="person"),
+    # access reviews: who sees or decides a campaign is checked per campaign (a campaign not yours is 404;
+    # tests/reviews asserts each case); the overview is for manage_roles or read_audit (others 403)
+    "reviews:index": Expect("signed_in", (Case("get"),), None),
+    "reviews:overview": Expect("signed_in", (Case("get", actor="secadmin", ok=_ok(200, 403)),), None),
+    "reviews:campaign": Expect("signed_in", (Case("get", actor="manager", ok=_ok(200, 404)),), "campaign"),
+    "reviews:decide": Expect("signed_in", (Case("post", {"decision": "confirm"}, actor="manager",
+                                                ok=_ok(302, 404)),), "review_item"),
 }
 
 
@@ -304,6 +312,8 @@ def world(db):
     role = Role.objects.get(code="rep")
     ids["in"] |= {"role": role.pk, "grant": role.grants.get(object_type="customer").pk, "person": org.rep.pk}
     ids["in"]["authenticator"] = 2**31 - 1  # a security key id nobody has
+    campaign = next(c for c in campaigns_open(actor=system) if c.reviewer_id == org.manager.pk)
+    ids["in"] |= {"campaign": campaign.pk, "review_item": campaign.items.get(subject=org.rep, kind="role").pk}
     return org, ids
 
 

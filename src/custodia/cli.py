@@ -26,11 +26,13 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...] | None, str]] = {
     "keys": ("keys", ("status", "rotate"), "Key management: keys status | keys rotate"),
     "token": ("token", ("create",), "Create an API token for a person: token create USERNAME"),
     "shred": ("shred_customer", ("customer",), "Crypto-shred one customer: shred customer ID --reason R"),
+    "reviews": ("reviews", ("open", "close-overdue"),
+                "Access reviews: reviews open [--now] | reviews close-overdue"),
     "check": ("custodia_check", None, "Check configuration, database, migrations, keyring and audit registry"),
     "migrate": ("migrate", None, "Create or update the database schema"),
     "manage": ("", None, "Run any Django management command: manage COMMAND ..."),
 }
-SUBCOMMAND_PASSED = {"keys", "token"}  # their management command takes the sub-word itself
+SUBCOMMAND_PASSED = {"keys", "token", "reviews"}  # their management command takes the sub-word itself
 # Django's generic command options that mean nothing under `custodia` (hidden from --help).
 HIDDEN_BASE_ARGUMENTS = frozenset({"--version", "--settings", "--pythonpath", "--no-color", "--force-color",
                                    "--skip-checks"})

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "custodia.access",
     "custodia.audit",
     "custodia.customers",
+    "custodia.reviews",
     "custodia.demo",
     "custodia.identity",  # before allauth: its templates override allauth's
     "django.contrib.humanize",  # allauth's session and security-key lists
@@ -212,6 +213,10 @@ SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS"
 }] if _oidc_server and _oidc_client else []}}
 
 # Custodia's own settings.
+# Access reviews (re-certification): a campaign per manager every N months; what is still
+# unconfirmed this many days after it opens is revoked automatically.
+CUSTODIA_REVIEW_PERIOD_MONTHS = env.env_int("CUSTODIA_REVIEW_PERIOD_MONTHS", 3)
+CUSTODIA_REVIEW_DEADLINE_DAYS = env.env_int("CUSTODIA_REVIEW_DEADLINE_DAYS", 14)
 CUSTODIA_KEYRING_PATH = env.env_str("CUSTODIA_KEYRING", str(env.data_dir() / "keyring.json"))
 CUSTODIA_PURPOSES = [
     ("contact_customer", _("Contact the customer")),

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("custodia.identity.urls")),  # /login/, /logout/, /accounts/ (allauth)
     path("", include("custodia.access.urls")),
     path("security/", include("custodia.access.admin_urls")),  # roles and people (manage_roles)
+    path("reviews/", include("custodia.reviews.urls")),  # access reviews (re-certification)
     path("", include("custodia.protection.urls")),
     path("", include("custodia.customers.urls")),
 ]
