@@ -55,9 +55,16 @@ def database_config() -> dict:
 
 
 def secret_key() -> str:
-    """SECRET_KEY from the environment, else from a file in the data dir created on first run."""
+    """SECRET_KEY from the environment, else from the file CUSTODIA_SECRET_KEY_FILE names (a mounted
+    secret; it must exist), else from a file in the data dir created on first run."""
     value = env_str("CUSTODIA_SECRET_KEY")
     if value:
+        return value
+    named = env_str("CUSTODIA_SECRET_KEY_FILE")
+    if named:
+        value = Path(named).read_text().strip()
+        if not value:
+            raise RuntimeError(f"CUSTODIA_SECRET_KEY_FILE {named} is empty")
         return value
     path = data_dir() / "secret_key"
     if not path.exists():
