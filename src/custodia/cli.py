@@ -22,7 +22,10 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...] | None, str]] = {
     "serve": ("serve", None, "Run the web application and API  [--host H] [--port P]"),
     "demo": ("demo", None, "Load the demonstration organisation and customers"),
     "import": ("import_customers", ("customers",), "Import customers from CSV or XLSX: import customers FILE"),
-    "export": ("export_customers", ("customers",), "Export customers (masked by default): export customers"),
+    "export": ("export_customers", ("customers", "trace"),
+               "Export customers (masked by default): export customers | export trace FILE"),
+    "approvals": ("approvals", ("list", "approve", "reject"),
+                  "Maker-checker approvals: approvals list | approve ID | reject ID --reason R"),
     "keys": ("keys", ("status", "rotate"), "Key management: keys status | keys rotate"),
     "token": ("token", ("create",), "Create an API token for a person: token create USERNAME"),
     "shred": ("shred_customer", ("customer",), "Crypto-shred one customer: shred customer ID --reason R"),
@@ -32,7 +35,8 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...] | None, str]] = {
     "migrate": ("migrate", None, "Create or update the database schema"),
     "manage": ("", None, "Run any Django management command: manage COMMAND ..."),
 }
-SUBCOMMAND_PASSED = {"keys", "token", "reviews"}  # their management command takes the sub-word itself
+SUBCOMMAND_PASSED = {"keys", "token", "reviews", "approvals"}  # their management command takes the sub-word itself
+SUBCOMMAND_COMMANDS = {("export", "trace"): "export_trace"}  # a sub-word with a management command of its own
 # Django's generic command options that mean nothing under `custodia` (hidden from --help).
 HIDDEN_BASE_ARGUMENTS = frozenset({"--version", "--settings", "--pythonpath", "--no-color", "--force-color",
                                    "--skip-checks"})
@@ -123,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name == "manage":
         return _manage(rest)
     if words is not None and name not in SUBCOMMAND_PASSED and rest and rest[0] in words:
+        command = SUBCOMMAND_COMMANDS.get((name, rest[0]), command)
         prog, rest = f"{name} {rest[0]}", rest[1:]
     else:
         prog = name

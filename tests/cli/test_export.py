@@ -144,6 +144,13 @@ class ExportUnmaskedTests:
         assert code == 1 and "purpose" in out and not path.exists()
         code, out = cli("export", "customers", "--out", path, "--unmasked", "--actor", "compliance01",
                         "--purpose", "compliance_review")
+        assert code == 1 and "approved request" in out and not path.exists()  # maker-checker (tests/approvals)
+        code, out = cli("export", "customers", "--unmasked", "--actor", "compliance01", "--purpose",
+                        "compliance_review", "--request-approval")
+        request_id = out.split("Requested approval ")[1].split()[0]
+        assert cli("approvals", "approve", request_id, "--actor", "manager01")[0] == 0
+        code, out = cli("export", "customers", "--out", path, "--unmasked", "--actor", "compliance01",
+                        "--purpose", "compliance_review", "--request", request_id)
         assert code == 0, out
         meta, rows = read_csv(path)
         assert "UNMASKED, purpose: compliance_review" in meta

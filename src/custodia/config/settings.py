@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "custodia.audit",
     "custodia.customers",
     "custodia.reviews",
+    "custodia.approvals",
     "custodia.demo",
     "custodia.identity",  # before allauth: its templates override allauth's
     "django.contrib.humanize",  # allauth's session and security-key lists
@@ -221,6 +222,10 @@ SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS"
 # unconfirmed this many days after it opens is revoked automatically.
 CUSTODIA_REVIEW_PERIOD_MONTHS = env.env_int("CUSTODIA_REVIEW_PERIOD_MONTHS", 3)
 CUSTODIA_REVIEW_DEADLINE_DAYS = env.env_int("CUSTODIA_REVIEW_DEADLINE_DAYS", 14)
+# Maker-checker approvals: an approved reveal or export is usable once within this many hours; a
+# request nobody decides expires after CUSTODIA_APPROVAL_PENDING_HOURS.
+CUSTODIA_APPROVAL_HOURS = env.env_int("CUSTODIA_APPROVAL_HOURS", 24)
+CUSTODIA_APPROVAL_PENDING_HOURS = env.env_int("CUSTODIA_APPROVAL_PENDING_HOURS", 72)
 CUSTODIA_KEYRING_PATH = env.env_str("CUSTODIA_KEYRING", str(env.data_dir() / "keyring.json"))
 CUSTODIA_PURPOSES = [
     ("contact_customer", _("Contact the customer")),

@@ -61,7 +61,7 @@ def escape_cell(value: str) -> str:
 def customers_export(
     *, actor: Actor, out, fmt: str = "csv", masked: bool = True, purpose: str = "", purpose_text: str = "",
     tier: str = "", stage: str = "", kind: str = "", owner: str = "", team: str = "", tag: str = "",
-    overwrite: bool = False, progress: Progress | None = None,
+    overwrite: bool = False, progress: Progress | None = None, request_id=None,
 ) -> Export:
     """Write the actor's exportable customers to ``out`` and record the export.
 
@@ -69,23 +69,39 @@ def customers_export(
     need reveal permission for every exported field's level (L4 for ID and bank account) and a
     purpose from ``settings.CUSTODIA_PURPOSES`` ("other" needs ``purpose_text``). Audits
     CUSTOMERS_EXPORTED with the exported ids, in the transaction that records the Export row.
+
+    Maker-checker (approvals.services.export_gate): a person's unmasked export, or one above their
+    role's ``export_row_limit``, needs ``request_id``, an approved request bound to these exact
+    parameters (masked or not, filters, at most its row count), used up in the same transaction.
+    With an approved request, its purpose is the export's unless another is given.
     """
+    from custodia.approvals.services import ApprovalRequired, export_gate, request_use
+
     if fmt not in FORMATS:
         raise ValidationError({"format": [_("Choose csv or xlsx.")]})
     if not allows(actor, "export"):
         raise PermissionDenied(_("Your role may not export customers."))
-    if not masked:
+    filters = {"tier": tier, "stage": stage, "kind": kind, "owner": owner, "team": team, "tag": tag}
+    if request_id is None and (purpose or not masked):
+        _purpose(purpose, purpose_text)  # field errors first
+    if not masked and request_id is None:
         denied = sorted({str(pf.level_label) for pf in PROTECTED if not may_reveal(actor, pf.level)})
+        if denied and actor.user is not None:
+            raise ApprovalRequired(_("Your role may not export %(levels)s fields unmasked: an unmasked export "
+                                     "needs an approved request.") % {"levels": ", ".join(denied)}, why="unmasked")
         if denied:
             raise PermissionDenied(_("Your role may not export %(levels)s fields unmasked.")
                                    % {"levels": ", ".join(denied)})
+    qs = _queryset(actor, **filters)
+    approval = export_gate(actor=actor, masked=masked, filters=filters, rows=qs.count(), request_id=request_id)
+    if approval is not None and not purpose:
+        purpose, purpose_text = approval.purpose, approval.purpose_text
     purpose_label = _purpose(purpose, purpose_text) if (purpose or not masked) else ""
     target = Path(out)
     if target.exists() and not overwrite:
         raise ValidationError({"out": [_("%(path)s exists already; choose another name.") % {"path": target}]})
     if not target.parent.is_dir():
         raise ValidationError({"out": [_("No such directory: %(path)s") % {"path": target.parent}]})
-    qs = _queryset(actor, tier=tier, stage=stage, kind=kind, owner=owner, team=team, tag=tag)
     export = Export(id=uuid.uuid4(), actor_id=actor.user_id, actor_label=actor.label, created_at=timezone.now(),
                     format=fmt, masked=masked, purpose=purpose_label)
     partial = target.with_name(f".{target.name}.{export.id.hex[:8]}.partial")
@@ -97,12 +113,15 @@ def customers_export(
         export.row_count = len(ids)
         export.file_sha256 = file_sha256(partial)
         with transaction.atomic():
+            if approval is not None:
+                request_use(actor=actor, request_id=approval.pk, masked=masked, filters=filters, rows=len(ids),
+                            export_id=export.id)
             export.save(force_insert=True)
             audit_record(
                 actor=actor, event=events.CUSTOMERS_EXPORTED, target_type="export", target_id=export.id,
                 object_ids=ids, fields=[pf.name for pf in PROTECTED], purpose=purpose_label,
                 detail={"export": str(export.id), "masked": masked, "file_sha256": export.file_sha256,
-                        "format": fmt, "rows": len(ids)},
+                        "format": fmt, "rows": len(ids)} | ({"access_request": str(approval.pk)} if approval else {}),
             )
         os.replace(partial, target)
     finally:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from custodia.access.models import User
-from custodia.access.policy import allows, denial_reason, may_reveal
+from custodia.access.policy import allows, denial_reason
 from custodia.audit.services import audit_record
 from custodia.customers import events
 from custodia.customers.models import Contact, Customer, Tag
@@ -202,8 +202,13 @@ def customer_shred(*, actor: Actor, customer_id, reason: str) -> None:
 
 def field_reveal(*, actor: Actor, customer_id, field: str, purpose: str, purpose_text: str = "") -> str:
     """Show one protected value in clear, once. Needs reveal permission for the field's level and
-    a purpose (``other`` needs an explanation). Audits CUSTOMER_FIELD_REVEALED with the purpose."""
+    a purpose (``other`` needs an explanation). Above the role's level (up to what an approver may
+    reveal) or its hourly limit, it needs the requester's approved request, used up here
+    (approvals.services.reveal_gate; ApprovalRequired otherwise). Audits CUSTOMER_FIELD_REVEALED
+    with the purpose (and the request used)."""
     from django.conf import settings
+
+    from custodia.approvals.services import reveal_gate
 
     pf = catalog.CATALOG.get(f"customer.{field}")
     if pf is None:
@@ -218,13 +223,13 @@ def field_reveal(*, actor: Actor, customer_id, field: str, purpose: str, purpose
         raise ValidationError({"purpose_text": [_("Ensure this value has at most 200 characters.")]})
     with transaction.atomic():
         customer = get_for_action(actor, customer_id, "reveal")
-        if not may_reveal(actor, pf.level):
-            raise PermissionDenied(_("Your role may not reveal %(level)s fields.") % {"level": pf.level_label})
+        approval = reveal_gate(actor=actor, customer_id=customer.id, pf=pf)
         keys = KeyBag.load([customer.id])
         value = unseal(customer, pf, keys) or ""
         audit_record(
             actor=actor, event=events.CUSTOMER_FIELD_REVEALED, target_type="customer", target_id=customer.id,
             subject_id=customer.id, fields=[field],
             purpose=f"{purpose}: {pii.mask_pii_in_text(purpose_text)}" if purpose_text else purpose,
+            detail={"access_request": str(approval.pk)} if approval else None,
         )
     return value

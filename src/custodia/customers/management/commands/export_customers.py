@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from custodia.approvals.services import ApprovalRequired, request_create
 from custodia.cli import (
     HIDDEN_BASE_ARGUMENTS,
     add_actor_argument,
@@ -20,7 +21,7 @@ from custodia.cli import (
     resolve_actor,
 )
 from custodia.customers.exporting import FORMATS, SHANGHAI, customers_export
-from custodia.kernel.errors import PermissionDenied
+from custodia.kernel.errors import NotFound, PermissionDenied
 
 
 class Command(BaseCommand):
@@ -38,6 +39,10 @@ class Command(BaseCommand):
         parser.add_argument("--purpose", default="", help=f"why (needed with --unmasked): one of {purposes}")
         parser.add_argument("--purpose-text", default="", help="explanation (needed with --purpose other)")
         parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
+        parser.add_argument("--request", default=None, metavar="ID",
+                            help="use this approved request (unmasked, or above your role's row limit; once)")
+        parser.add_argument("--request-approval", action="store_true",
+                            help="do not export: ask for approval of an export with exactly these options")
         for name in ("tier", "stage", "kind"):
             parser.add_argument(f"--{name}", default="", help=f"only customers of this {name}")
         parser.add_argument("--owner", default="", metavar="USERNAME", help="only customers of this owner")
@@ -50,18 +55,23 @@ class Command(BaseCommand):
         actor = resolve_actor(opts["actor"], out)
         fmt = opts["format"] or ("xlsx" if (opts["out"] or "").lower().endswith(".xlsx") else "csv")
         path = opts["out"] or f"customers-{timezone.localtime(timezone.now(), SHANGHAI):%Y%m%d-%H%M%S}.{fmt}"
+        if opts["request_approval"]:
+            return self._request(out, actor, opts)
         try:
             with progress_bar(out, transient=True) as progress:
                 export = customers_export(
                     actor=actor, out=path, fmt=fmt, masked=not opts["unmasked"], purpose=opts["purpose"],
                     purpose_text=opts["purpose_text"], tier=opts["tier"], stage=opts["stage"], kind=opts["kind"],
                     owner=opts["owner"], team=opts["team"], tag=opts["tag"], overwrite=opts["overwrite"],
-                    progress=progress,
+                    progress=progress, request_id=opts["request"],
                 )
         except ValidationError as exc:
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()),
                                returncode=1) from exc
-        except PermissionDenied as exc:
+        except ApprovalRequired as exc:
+            raise CommandError(f"{exc} Ask with --request-approval (same options), then export with --request ID.",
+                               returncode=1) from exc
+        except (PermissionDenied, NotFound) as exc:
             raise CommandError(str(exc), returncode=1) from exc
         mode = "masked" if export.masked else "[bold red]UNMASKED[/]"
         out.print(f"Exported {export.row_count} customers ({mode}) to {escape(path)} as export {export.id}; "
@@ -69,3 +79,18 @@ class Command(BaseCommand):
         if not export.masked:
             out.print("[yellow]The file holds personal information in clear: keep it encrypted, share it only "
                       "for the stated purpose, and delete it when done.[/]")
+
+    def _request(self, out, actor, opts) -> None:
+        """Ask for approval of an export with exactly these options (masked or not, filters)."""
+        try:
+            req = request_create(actor=actor, kind="export", masked=not opts["unmasked"], purpose=opts["purpose"],
+                                 purpose_text=opts["purpose_text"],
+                                 filters={k: opts[k] for k in ("tier", "stage", "kind", "owner", "team", "tag")})
+        except ValidationError as exc:
+            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()),
+                               returncode=1) from exc
+        except (PermissionDenied, NotFound) as exc:
+            raise CommandError(str(exc), returncode=1) from exc
+        out.print(f"Requested approval {req.id} for an export of at most {req.export_params['max_rows']} customers; "
+                  "your manager or compliance decides ('custodia approvals list'). Once approved, run the same "
+                  f"export with --request {req.id}.")

@@ -1,0 +1,63 @@
+"""Reads of approvals: the requests a person made, and those awaiting their decision."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from custodia.approvals.choices import RequestKind, RequestStatus
+from custodia.approvals.models import AccessRequest
+from custodia.approvals.services import may_decide
+from custodia.kernel.actor import Actor
+
+LIMIT = 200
+
+
+def effective_status(req: AccessRequest, now=None) -> str:
+    """The status as it stands now: a pending or approved request past its time is expired even
+    before the job marks it."""
+    now = now or timezone.now()
+    if req.status in (RequestStatus.PENDING, RequestStatus.APPROVED) and req.expires_at <= now:
+        return RequestStatus.EXPIRED
+    return req.status
+
+
+def _annotate(rows: list[AccessRequest]) -> list[AccessRequest]:
+    now = timezone.now()
+    for req in rows:
+        req.state = effective_status(req, now)
+        req.state_label = RequestStatus(req.state).label
+    return rows
+
+
+def requests_mine(actor: Actor) -> list[AccessRequest]:
+    if actor.user_id is None:
+        return []
+    qs = (AccessRequest.objects.filter(requester_id=actor.user_id)
+          .select_related("customer", "decided_by", "requester").order_by("-created_at"))
+    return _annotate(list(qs[:LIMIT]))
+
+
+def requests_to_decide(actor: Actor) -> list[AccessRequest]:
+    """Pending, unexpired requests of others that ``actor`` may approve or reject (the policy:
+    approve right, scope over the customer or the export's rows, the levels concerned)."""
+    from custodia.access.policy import allows
+    from custodia.customers.models import Customer
+
+    if actor.user_id is None or not allows(actor, "approve"):
+        return []
+    pending = list(AccessRequest.objects.filter(status=RequestStatus.PENDING, expires_at__gt=timezone.now())
+                   .exclude(requester_id=actor.user_id).select_related("customer", "requester")
+                   .order_by("created_at")[:LIMIT])
+    customer_ids = {r.customer_id for r in pending if r.kind == RequestKind.REVEAL}
+    covered = set(Customer.objects.restrict(actor, "approve").filter(pk__in=customer_ids).values_list("pk", flat=True))
+    out = []
+    for req in pending:
+        if req.kind == RequestKind.REVEAL and req.customer_id not in covered:
+            continue
+        if may_decide(actor, req):
+            out.append(req)
+    return _annotate(out)
+
+
+def has_requests(actor: Actor) -> bool:
+    return actor.user_id is not None and AccessRequest.objects.filter(requester_id=actor.user_id).exists()
