@@ -147,7 +147,7 @@ def _point_at_real_objects(case, ids: dict) -> None:
     services' validation runs (not only the 404 path)."""
     resource = case.path.split("/")[3]
     marker = sum(map(ord, repr((case.path_parameters, case.query, case.body)))) % 2 == 0
-    if case.path_parameters and "id" in case.path_parameters and marker:
+    if case.path_parameters and "id" in case.path_parameters and marker and resource in RESOURCE:
         case.path_parameters["id"] = ids[RESOURCE[resource]][0]
     if resource != "customers" and case.method == "POST" and isinstance(case.body, dict) and marker:
         if "customer" in case.body:

@@ -189,6 +189,21 @@ EXPECTATIONS: dict[str, Expect] = {
     "reviews:campaign": Expect("signed_in", (Case("get", actor="manager", ok=_ok(200, 404)),), "campaign"),
     "reviews:decide": Expect("signed_in", (Case("post", {"decision": "confirm"}, actor="manager",
                                                 ok=_ok(302, 404)),), "review_item"),
+    # maker-checker approvals: anyone signed in lists their own requests; deciding is checked per request (a
+    # request not yours to decide, here a customer's id, is 404; roles without approve 403; tests/approvals
+    # asserts each case). Asking for a reveal approval needs reveal on the customer (rep01's mobile needs none:
+    # the form says so). Tracing an export is compliance's (read_audit and view; auditors 403).
+    "approvals:list": Expect("signed_in", (Case("get"), Case("post", {"op": "approve", "request": str(uuid.UUID(int=7))},
+                                                              ok=_ok(404))), None),
+    "approvals:request_reveal": ui(Case("get"), Case("post", {"purpose": "contact_customer"})),
+    "approvals:trace": ui(Case("get", actor="compliance", scoped=False),
+                          Case("post", {"export_id": str(uuid.UUID(int=7))}, actor="compliance", scoped=False)),
+    "approvals-api:request-list": Expect("signed_in", (Case("get"), Case("post", {
+        "kind": "reveal", "customer": CUSTOMER, "field": "id_number", "purpose": "contact_customer"},
+        ok=_ok(201, 404)),), None),  # 404: the customer is not in the person's scope
+    "approvals-api:request-approve": Expect("signed_in", (Case("post", {}, actor="manager", ok=_ok(403, 404)),), None),
+    "approvals-api:request-reject": Expect("signed_in", (Case("post", {"reason": "矩阵"}, actor="manager",
+                                                              ok=_ok(403, 404)),), None),
 }
 
 

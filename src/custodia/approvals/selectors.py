@@ -21,12 +21,35 @@ def effective_status(req: AccessRequest, now=None) -> str:
     return req.status
 
 
+BADGES = {"pending": "warn", "approved": "ok", "rejected": "danger", "used": "neutral", "expired": "neutral"}
+
+
 def _annotate(rows: list[AccessRequest]) -> list[AccessRequest]:
+    """Display attributes: state as it stands now, its badge, the field's label, the export's terms."""
+    from custodia.protection import catalog
+
     now = timezone.now()
     for req in rows:
         req.state = effective_status(req, now)
         req.state_label = RequestStatus(req.state).label
+        req.badge = BADGES[req.state]
+        pf = catalog.CATALOG.get(f"customer.{req.field}") if req.field else None
+        req.field_label = pf.label if pf else ""
+        req.field_level = pf.level if pf else 0
+        req.field_level_label = catalog.Level(pf.level).label if pf else ""
+        params = req.export_params or {}
+        req.filters = [(k, v) for k, v in (params.get("filters") or {}).items() if v]
+        req.masked = params.get("masked", True)
+        req.cli = _cli(req) if req.kind == RequestKind.EXPORT else ""
     return rows
+
+
+def _cli(req: AccessRequest) -> str:
+    """The command that uses an approved export request (the exact parameters it was approved for)."""
+    params = req.export_params or {}
+    parts = ["custodia export customers"] + ([] if params.get("masked", True) else ["--unmasked"])
+    parts += [f"--{k} {v}" for k, v in (params.get("filters") or {}).items() if v]
+    return " ".join([*parts, f"--request {req.pk}", f"--actor {req.requester.username}"])
 
 
 def requests_mine(actor: Actor) -> list[AccessRequest]:

@@ -108,7 +108,7 @@ def reveal_need(actor: Actor, pf) -> str | None:
     return None
 
 
-def _reveal_message(why: str, pf) -> str:
+def reveal_message(why: str, pf) -> str:
     if why == "level":
         return _("Your role may not reveal %(level)s fields directly: ask your manager or compliance to "
                  "approve this reveal.") % {"level": pf.level_label}
@@ -127,8 +127,20 @@ def reveal_gate(*, actor: Actor, customer_id, pf) -> AccessRequest | None:
                                           field=pf.name, status=RequestStatus.APPROVED, expires_at__gt=timezone.now())
              .order_by("decided_at").values_list("pk", flat=True).first())
     if found is None:
-        raise ApprovalRequired(_reveal_message(why, pf), why=why)
+        raise ApprovalRequired(reveal_message(why, pf), why=why)
     return request_use(actor=actor, request_id=found, customer_id=customer_id, field=pf.name)
+
+
+def reveal_approval(actor: Actor, customer_id, pf) -> tuple[str | None, AccessRequest | None]:
+    """For the reveal dialog: (why an approval is needed or None, the approved request that would
+    be used). PermissionDenied when no approval could open the field. Reads only."""
+    why = reveal_need(actor, pf)
+    if why is None:
+        return None, None
+    found = (AccessRequest.objects.filter(kind=RequestKind.REVEAL, requester_id=actor.user_id, customer_id=customer_id,
+                                          field=pf.name, status=RequestStatus.APPROVED, expires_at__gt=timezone.now())
+             .order_by("decided_at").first())
+    return why, found
 
 
 def export_need(actor: Actor, *, masked: bool, rows: int) -> str | None:

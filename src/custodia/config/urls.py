@@ -7,10 +7,12 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("custodia.customers.api.urls")),
+    path("api/v1/", include("custodia.approvals.api.urls")),  # maker-checker approvals
     path("", include("custodia.identity.urls")),  # /login/, /logout/, /accounts/ (allauth)
     path("", include("custodia.access.urls")),
     path("security/", include("custodia.access.admin_urls")),  # roles and people (manage_roles)
     path("reviews/", include("custodia.reviews.urls")),  # access reviews (re-certification)
+    path("", include("custodia.approvals.urls")),  # /approvals/, /exports/trace/
     path("", include("custodia.protection.urls")),
     path("", include("custodia.customers.urls")),
 ]

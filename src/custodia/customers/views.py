@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from custodia.access.choices import Role
 from custodia.access.policy import allows, customer_scope, reveal_max_level, state_reason
+from custodia.approvals.services import ApprovalRequired, approver_ceiling, reveal_approval, reveal_message
 from custodia.customers import record_services, selectors, services
 from custodia.customers.choices import Kind, Stage, Tier
 from custodia.customers.forms import (
@@ -178,6 +179,8 @@ def tab_context(actor, pk, tab: str, *, detail=None, form=None, form_kind: str =
         context["customer"] = detail.customer
         context["protected"] = [asdict(f) | {"level_label": catalog.Level(f.level).label}
                                 for f in detail.fields.values()]
+        if allows(actor, "reveal") and any(not f["can_reveal"] for f in context["protected"]):
+            context["approval_ceiling"] = approver_ceiling()  # locked fields an approval could open
     elif tab == "history":
         context["history"] = [
             {"event": h.event, "label": h.label, "what": h.what or h.label, "who": h.who,
@@ -295,10 +298,14 @@ class CustomerRevealView(ActorView):
     required_action = "reveal"
 
     def get(self, request, pk, field):
-        pf, allowed = selectors.customer_field_for_reveal(self.actor, pk, field)
-        if not allowed:
+        pf, _allowed = selectors.customer_field_for_reveal(self.actor, pk, field)
+        try:
+            why, approval = reveal_approval(self.actor, pk, pf)  # maker-checker (approvals app)
+        except PermissionDenied:
             return self.render(pf, pk, None, denied=_denied(pf), status=403)
-        return self.render(pf, pk, RevealForm())
+        if why and approval is None:
+            return self.render(pf, pk, None, denied=reveal_message(why, pf), request_required=True, status=403)
+        return self.render(pf, pk, RevealForm(), approval=approval)
 
     def post(self, request, pk, field):
         pf, _allowed = selectors.customer_field_for_reveal(self.actor, pk, field)
@@ -310,6 +317,8 @@ class CustomerRevealView(ActorView):
                     purpose_text=form.cleaned_data["purpose_text"])
             except ValidationError as exc:
                 apply_errors(form, exc)
+            except ApprovalRequired as exc:
+                return self.render(pf, pk, None, denied=str(exc), request_required=True, status=403)
             except PermissionDenied:
                 return self.render(pf, pk, None, denied=_denied(pf), status=403)
             else:
@@ -317,10 +326,11 @@ class CustomerRevealView(ActorView):
                 return self.render(pf, pk, None, value=value, purpose=purpose)
         return self.render(pf, pk, form)
 
-    def render(self, pf, pk, form, *, value=None, denied=None, purpose="", status=200):
+    def render(self, pf, pk, form, *, value=None, denied=None, purpose="", status=200, request_required=False,
+               approval=None):
         partial = is_partial(self.request)
         context = {"pf": pf, "pk": pk, "form": form, "value": value, "denied": denied, "purpose": purpose,
-                   "revealed": value is not None}
+                   "revealed": value is not None, "request_required": request_required, "approval": approval}
         template = "customers/htmx/reveal_modal.html" if partial else "customers/reveal.html"
         # htmx swaps only 2xx responses: a refusal inside the modal is shown, not dropped.
         return render(self.request, template, context, status=200 if partial else status)

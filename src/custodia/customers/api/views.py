@@ -17,6 +17,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from custodia.access.policy import allows, denial_reason
+from custodia.approvals.api.serializers import ApprovalRequiredSerializer
+from custodia.approvals.services import ApprovalRequired
 from custodia.customers import record_services, selectors, services
 from custodia.customers.api import serializers as s
 from custodia.kernel.actor import Actor
@@ -77,6 +79,11 @@ _ERRORS = {
 }
 
 
+APPROVAL_REQUIRED = OpenApiResponse(
+    ApprovalRequiredSerializer, description="Not allowed. With `request_required: true`, a second person's "
+    "approval would allow it (POST /api/v1/approvals/); without it, the role may not.")
+
+
 def responses(ok: dict, *codes: int) -> dict:
     return ok | {code: _ERRORS[code] for code in codes}
 
@@ -122,9 +129,11 @@ def _customer_out(actor: Actor, customer_id) -> dict:
     reveal=extend_schema(
         summary="Reveal one protected field",
         description="Returns one protected value in clear. Needs permission for the field's level and a "
-        "purpose (`other` needs `purpose_text`). Audited with the purpose.",
+        "purpose (`other` needs `purpose_text`). Audited with the purpose. A field above your role's level "
+        "(up to what an approver may reveal) or a reveal beyond your role's hourly limit answers 403 with "
+        "`request_required: true`: ask with POST /api/v1/approvals/; once approved, this call succeeds once.",
         parameters=[ID], request=s.RevealInputSerializer,
-        responses=responses({200: s.RevealOutputSerializer}, 400, 401, 403, 404),
+        responses=responses({200: s.RevealOutputSerializer}, 400, 401, 404) | {403: APPROVAL_REQUIRED},
     ),
 )
 class CustomerViewSet(CustodiaViewSet):
@@ -167,7 +176,11 @@ class CustomerViewSet(CustodiaViewSet):
     @action(detail=True, methods=["post"])
     def reveal(self, request, id):
         data = parse(s.RevealInputSerializer, request.data)
-        value = services.field_reveal(actor=self.actor, customer_id=id, **data)
+        try:
+            value = services.field_reveal(actor=self.actor, customer_id=id, **data)
+        except ApprovalRequired as exc:  # maker-checker: a second person's approval would allow it
+            return Response({"detail": str(exc), "request_required": True, "why": exc.why},
+                            status=status.HTTP_403_FORBIDDEN)
         return Response(s.RevealOutputSerializer({"field": data["field"], "value": value}).data)
 
 
