@@ -33,7 +33,7 @@ class World:
 @pytest.fixture
 def world(org, customer_factory):
     far = customer_factory(org.other_rep, name="远方客户")
-    core = customer_factory(org.rep, name="核心客户", tier="core")
+    core = customer_factory(org.rep, name="林晓梅", tier="core")
     compliance = org.actor("compliance")
     grant = grant_services.access_grant_create(actor=compliance, customer_id=far.pk, username="rep02",
                                                actions=["view"], purpose="季度对账支持", days=30)
