@@ -15,7 +15,8 @@ LOGIN = "/login/"
 
 
 def _post(client, username, password="wrong-password-123", ip="10.0.0.1"):
-    return client.post(LOGIN, {"login": username, "password": password}, REMOTE_ADDR=ip)
+    return client.post(LOGIN, {"login": username, "password": password}, REMOTE_ADDR=ip,
+                       HTTP_ACCEPT_LANGUAGE="en")  # the assertions read the English messages
 
 
 def _errors(response) -> list[str]:

@@ -131,7 +131,7 @@ class TotpSignInTests:
 
 class ApiTests:
     def _client(self, user):
-        client = APIClient()
+        client = APIClient(HTTP_ACCEPT_LANGUAGE="en")  # the assertions read the English messages
         client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(actor=Actor.system('t'), username=user.username)}")
         return client
 
@@ -154,7 +154,7 @@ class ApiTests:
         org = make_org()
         drop_factors(org.manager)
         client.force_login(org.manager)
-        response = client.get("/api/v1/customers/")
+        response = client.get("/api/v1/customers/", HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 403 and "Two-factor" in response.json()["detail"]
 
 
