@@ -81,3 +81,18 @@ def test_trace_shows_the_approval_used(org, as_, customer_factory, tmp_path):
                               request_id=req.pk)
     trace = export_trace(actor=as_(org.compliance), data=(tmp_path / "u.xlsx").read_bytes())
     assert trace.export == export and trace.approval.pk == req.pk and trace.approval.decided_by == org.manager
+
+
+def test_a_large_export_is_counted_in_bounded_queries(org, as_, customer_factory):
+    import uuid
+
+    from django.utils import timezone
+
+    from custodia.customers.models import Export
+
+    mine = customer_factory(org.rep)
+    ids = [str(mine.pk), *(str(uuid.uuid4()) for _ in range(2500))]
+    export = Export.objects.create(actor_label="rep01", created_at=timezone.now(), format="csv", customer_ids=ids,
+                                   row_count=len(ids))
+    trace = export_trace(actor=as_(org.compliance), export_id=str(export.pk))
+    assert [c.pk for c in trace.visible] == [mine.pk] and trace.hidden == 2500

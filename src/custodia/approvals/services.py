@@ -119,7 +119,12 @@ def reveal_message(why: str, pf) -> str:
 def reveal_gate(*, actor: Actor, customer_id, pf) -> AccessRequest | None:
     """Called by ``field_reveal`` inside its transaction: None when the reveal needs no approval;
     else the requester's oldest approved, unexpired, unused request for this customer and field,
-    used up here (single use); ApprovalRequired when there is none."""
+    used up here (single use); ApprovalRequired when there is none. The person's row is locked
+    first, so their concurrent reveals are counted one after the other (the hourly limit holds)."""
+    from custodia.access.models import User
+
+    if actor.user_id is not None:
+        User.objects.select_for_update().filter(pk=actor.user_id).values_list("pk", flat=True).first()
     why = reveal_need(actor, pf)
     if why is None:
         return None

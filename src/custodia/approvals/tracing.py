@@ -29,6 +29,7 @@ from custodia.kernel.errors import PermissionDenied
 EXPORT_ID = re.compile(r"Custodia export ([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})")
 MAX_FILE = 200 * 1024 * 1024
 SHOWN = 500  # customers listed on the page (the count is always complete)
+CHUNK = 500
 
 
 @dataclass
@@ -95,9 +96,17 @@ def export_trace(*, actor: Actor, data: bytes | None = None, export_id: str = ""
         trace.file_matches = (digest == export.file_sha256) if digest else None
         trace.approval = AccessRequest.objects.filter(export_id=export.pk).select_related("decided_by").first()
         ids = [uuid.UUID(i) for i in export.customer_ids]
-        seen = Customer.objects.restrict(actor, "view").filter(pk__in=ids)
-        trace.visible = list(seen.only("id", "name", "kind", "tier").order_by("name")[:SHOWN])
-        trace.hidden = len(ids) - seen.count()
+        visible, seen = [], 0
+        for start in range(0, len(ids), CHUNK):  # bounded IN lists (SQLite's parameter limit)
+            rows = Customer.objects.restrict(actor, "view").filter(pk__in=ids[start:start + CHUNK])
+            if len(visible) < SHOWN:
+                found = list(rows.only("id", "name", "kind", "tier"))
+                visible += found
+                seen += len(found)
+            else:
+                seen += rows.count()
+        trace.visible = sorted(visible, key=lambda c: c.name)[:SHOWN]
+        trace.hidden = len(ids) - seen
     with transaction.atomic():
         audit_record(actor=actor, event=events.EXPORT_TRACED, target_type="export",
                      target_id=export.pk if export else None, outcome="success" if export else "not_found",
