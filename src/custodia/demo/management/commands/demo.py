@@ -14,6 +14,8 @@ from custodia.access.models import User
 from custodia.demo import loader
 from custodia.demo.generator import DEFAULT_SEED
 from custodia.identity.selectors import mfa_enrolled, mfa_required
+from custodia.kernel.actor import Actor
+from custodia.reviews.services import campaigns_open
 
 
 class Command(BaseCommand):
@@ -39,8 +41,9 @@ class Command(BaseCommand):
                                                 progress=lambda n: bar.advance(task, n))
         except loader.DemoRefused as exc:
             raise CommandError(str(exc)) from exc
+        opened = campaigns_open(actor=Actor.system("demo"))  # this quarter's access reviews (idempotent)
         console.print(f"{created} new customers seeded in {time.perf_counter() - started:.1f} s "
-                      f"({opts['customers'] - created} were already there).")
+                      f"({opts['customers'] - created} were already there); {len(opened)} access reviews opened.")
         table = Table(title="演示账号 Demo logins (passwords are new on every run)")
         for column in ("username", "role", "name", "password", "2FA"):
             table.add_column(column)
