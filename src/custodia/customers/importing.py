@@ -27,6 +27,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,19 +94,21 @@ class ImportReport:
 
 @contextmanager
 def _workers(count: int) -> Iterator[Callable[[Callable, Iterable], Iterator]]:
-    """An ordered ``imap`` over ``count`` forked worker processes, or the built-in ``map`` for 0
+    """An ordered ``map`` over ``count`` forked worker processes, or the built-in ``map`` for 0
     or 1 (or where fork is unavailable). The workers inherit the loaded keyring and settings and
-    never use the database connection; they are stopped on the way out, error or not."""
+    never use the database connection. On the way out, error or not, pending chunks are cancelled
+    and the running ones finish (no worker is killed mid-write to a queue, which could leave a
+    lock held and the pool hung)."""
     if count <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         yield map
         return
     # The workers yield the CPU to this process, which holds the one database transaction.
-    pool = multiprocessing.get_context("fork").Pool(count, initializer=os.nice, initargs=(WORKER_NICENESS,))
+    executor = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=os.nice, initargs=(WORKER_NICENESS,))
     try:
-        yield lambda function, tasks: pool.imap(function, tasks)
+        yield executor.map
     finally:
-        pool.terminate()
-        pool.join()
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _chunks(items: list) -> Iterator[list]:

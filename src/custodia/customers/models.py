@@ -72,7 +72,9 @@ class Customer(models.Model):
         ordering = ["-created_at", "id"]
         indexes = [
             models.Index(fields=["owner", "deleted_at", "-created_at"]),
-            models.Index(fields=["team", "deleted_at", "-created_at"]),
+            # The team's list in order, and the tier and owner its scope filter reads (manager scope:
+            # team = T AND (tier IN (...) OR owner = me)), so the page and its COUNT stay in the index.
+            models.Index(fields=["team", "deleted_at", "-created_at", "tier", "owner"], name="customer_team_list"),
             models.Index(fields=["deleted_at", "-created_at"]),
         ]
         permissions = [("reveal_customer", "Can reveal a protected field"), ("export_customer", "Can export")]
