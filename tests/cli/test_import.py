@@ -228,11 +228,22 @@ class ParallelImportTests:
         monkeypatch.setattr(importing, "CHUNK", 3)
         monkeypatch.setattr(importing, "PARALLEL_FROM", 2)
 
-    def test_workers_write_what_one_process_writes(self, org, tmp_path, small_chunks):
+    def test_workers_write_what_one_process_writes(self, org, tmp_path, small_chunks, monkeypatch):
+        from custodia.customers import importing
+
+        pools = []
+        real_pool = importing.ProcessPoolExecutor
+
+        def counted(*args, **kwargs):
+            pools.append(args[0] if args else kwargs.get("max_workers"))
+            return real_pool(*args, **kwargs)
+
+        monkeypatch.setattr(importing, "ProcessPoolExecutor", counted)
         rows = [person(n) for n in range(200, 210)] + [company(n) for n in range(210, 214)]
         path = write_csv(tmp_path / "parallel.csv", rows)
         before = counts()
         report = customers_import(actor=Actor.system("cli"), path=path, owner="rep01", workers=2)
+        assert pools == [2]  # the rows went through two worker processes, not this one
         assert report.errors == [] and report.rows_imported == 14
         assert [after - b for after, b in zip(counts(), before, strict=True)] == [14, 15, 14, 1]
         assert sorted(Customer.objects.values_list("name", flat=True)) == sorted(r["name"] for r in rows)

@@ -147,6 +147,11 @@ def _plain(name: str, value) -> str:
     return text
 
 
+def owner_of(cells: dict, default_owner: str) -> str:
+    """The row's owner username: its owner cell, else the default ("" when neither)."""
+    return _plain("owner", cells.get("owner")) or default_owner
+
+
 def _protected_cell(value):
     if isinstance(value, str):
         return value
@@ -186,7 +191,7 @@ def validate_row(number: int, cells: dict, default_owner: str, errors: list[RowE
             fast[name] = normalise(raw, kind) if name == "id_number" else normalise(raw)
         except ValidationError as exc:
             row_errors.setdefault(name, []).extend(exc.messages)
-    owner_name = _plain("owner", cells.get("owner")) or default_owner
+    owner_name = owner_of(cells, default_owner)
     if not owner_name:
         row_errors.setdefault("owner", []).append(
             str(_("Give the owner's username (an owner column or --owner): the console operator owns no customers.")))

@@ -41,7 +41,7 @@ from custodia.access.policy import allows, scope_q
 from custodia.audit.services import audit_record, audit_record_rows
 from custodia.customers import events
 from custodia.customers.import_file import FIELDS, HEADER_ALIASES, ImportRefused, read_records
-from custodia.customers.import_rows import Prepared, RowError, WriteSpec, process_chunk
+from custodia.customers.import_rows import Prepared, RowError, WriteSpec, owner_of, process_chunk
 from custodia.customers.models import Customer, ImportBatch, Tag
 from custodia.customers.services import DUPLICATE_CHECKED
 from custodia.kernel import context
@@ -182,7 +182,7 @@ def _import(actor: Actor, report: ImportReport, numbered: list, default_owner: s
     inserts. Raises _Rejected (rolling everything back) when a row fails and not skip_invalid."""
     now = timezone.now()
     batch_id = uuid.uuid4()
-    checker = _Checker(actor, {name for _, cells in numbered for name in _owner_names(cells, default_owner)})
+    checker = _Checker(actor, {owner_of(cells, default_owner) for _, cells in numbered} - {""})
     spec = WriteSpec(actor=actor, ctx=context.current(), batch_id=batch_id, now=now,
                      kek_id=get_keyring().active_kek()[0], owners=checker.eligible, default_owner=default_owner)
     writer = _Writer()
@@ -213,12 +213,6 @@ def _import(actor: Actor, report: ImportReport, numbered: list, default_owner: s
                 "rows_rejected": report.rows_rejected},
     )
     report.batch_id, report.rows_imported, report.customer_ids = batch_id, len(writer.ids), writer.ids
-
-
-def _owner_names(cells: dict, default_owner: str) -> tuple[str, ...]:
-    name = cells.get("owner")
-    name = name.strip() if isinstance(name, str) else ("" if name is None else str(name).strip())
-    return (name or default_owner,) if (name or default_owner) else ()
 
 
 # -- checking -----------------------------------------------------------------------------------

@@ -118,14 +118,6 @@ class KeyBag:
         body = aead.encrypt(nonce, plaintext.encode("utf-8"), _field_ad(table, column, row_id))
         return bytes([VERSION]) + dek_id.bytes + nonce + body
 
-    def row_sealer(self, subject_id, table: str, row_id) -> RowSealer:
-        """Encrypt several columns of one row under the subject's key (bulk writes)."""
-        subject_id = uuid.UUID(str(subject_id))
-        if subject_id not in self._by_subject:
-            self.ensure_subject(subject_id)
-        dek_id, aead = self._by_subject[subject_id]
-        return RowSealer(SubjectSealer(dek_id, aead), table, row_id)
-
     def decrypt(self, table: str, column: str, row_id, blob) -> str | None:
         if blob is None:
             return None
@@ -168,16 +160,6 @@ class SubjectSealer:
         self.used += 12
         return self.head + nonce + self.aead.encrypt(nonce, plaintext.encode("utf-8"),
                                                      _field_ad(table, column, row_id))
-
-
-class RowSealer:
-    """The columns of one row sealed with a ``SubjectSealer``: ``seal(column, plaintext)``."""
-
-    def __init__(self, sealer: SubjectSealer, table: str, row_id):
-        self.sealer, self.table, self.row_id = sealer, table, row_id
-
-    def __call__(self, column: str, plaintext: str) -> bytes:
-        return self.sealer(self.table, column, self.row_id, plaintext)
 
 
 def fresh_key(subject_id: uuid.UUID, kek_id: str, wrapper: AESGCM) -> tuple[dict, SubjectSealer]:
