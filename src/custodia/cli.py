@@ -31,11 +31,14 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...] | None, str]] = {
     "shred": ("shred_customer", ("customer",), "Crypto-shred one customer: shred customer ID --reason R"),
     "reviews": ("reviews", ("open", "close-overdue"),
                 "Access reviews: reviews open [--now] | reviews close-overdue"),
+    "audit": ("audit", ("verify", "prove", "consistency", "head", "leaves", "sign", "bundle", "prune"),
+              "The verifiable audit log: audit verify | prove EVENT_ID | consistency OLD NEW | head | leaves | "
+              "sign | bundle | prune"),
     "check": ("custodia_check", None, "Check configuration, database, migrations, keyring and audit registry"),
     "migrate": ("migrate", None, "Create or update the database schema"),
     "manage": ("", None, "Run any Django management command: manage COMMAND ..."),
 }
-SUBCOMMAND_PASSED = {"keys", "token", "reviews", "approvals"}  # their management command takes the sub-word itself
+SUBCOMMAND_PASSED = {"keys", "token", "reviews", "approvals", "audit"}  # their management command takes the sub-word itself
 SUBCOMMAND_COMMANDS = {("export", "trace"): "export_trace"}  # a sub-word with a management command of its own
 # Django's generic command options that mean nothing under `custodia` (hidden from --help).
 HIDDEN_BASE_ARGUMENTS = frozenset({"--version", "--settings", "--pythonpath", "--no-color", "--force-color",

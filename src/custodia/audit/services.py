@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from django.db import connection
 from django.utils import timezone
 
+from custodia.audit import leaf
 from custodia.audit.models import AuditEvent
 from custodia.audit.registry import EventType, registry
 from custodia.kernel import context
@@ -20,6 +21,7 @@ from custodia.kernel.actor import Actor
 from custodia.protection.crypto import KeyBag, SubjectSealer
 
 # Every column but the sequence number, which the database assigns in insertion order.
+# ``leaf_hash`` is computed here, in the operation's transaction, from the other columns.
 BULK_COLUMNS = tuple(f.attname for f in AuditEvent._meta.concrete_fields if f.attname != "seq")
 
 
@@ -72,6 +74,7 @@ def _values(
         values["change_enc"] = keys.encrypt(
             subject_id, "audit_auditevent", "change_enc", event_id, json.dumps(change, ensure_ascii=False, default=str)
         )
+    values["leaf_hash"] = leaf.leaf_hash(leaf.from_values(values))
     return values
 
 
@@ -128,11 +131,14 @@ class EventRows:
         make = self._makers.get(key)
         if make is None:
             make = self._makers[key] = self._inserter.maker(
-                self._constants | {"fields": list(fields)}, ("id", "target_id", "subject_id", "change_enc"))
+                self._constants | {"fields": list(fields)},
+                ("id", "target_id", "subject_id", "change_enc", "leaf_hash"))
         event_id = uuid.uuid4()
         sealed = sealer("audit_auditevent", "change_enc", event_id,
                         json.dumps(change, ensure_ascii=False, default=str))
-        return make((event_id, target_id, subject_id, sealed))
+        values = self._constants | {"fields": fields, "id": event_id, "target_id": target_id,
+                                    "subject_id": subject_id, "change_enc": sealed}
+        return make((event_id, target_id, subject_id, sealed, leaf.leaf_hash(leaf.from_values(values))))
 
 
 def audit_record_rows(rows: Sequence[tuple]) -> int:

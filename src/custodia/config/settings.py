@@ -227,6 +227,17 @@ CUSTODIA_REVIEW_DEADLINE_DAYS = env.env_int("CUSTODIA_REVIEW_DEADLINE_DAYS", 14)
 CUSTODIA_APPROVAL_HOURS = env.env_int("CUSTODIA_APPROVAL_HOURS", 24)
 CUSTODIA_APPROVAL_PENDING_HOURS = env.env_int("CUSTODIA_APPROVAL_PENDING_HOURS", 72)
 CUSTODIA_KEYRING_PATH = env.env_str("CUSTODIA_KEYRING", str(env.data_dir() / "keyring.json"))
+# The Merkle audit log (docs/audit-log.md). Witnesses receive every signed tree head: file:PATH,
+# syslog (local) or syslog:HOST:PORT, http(s)://webhook; space- or comma-separated. The file witness
+# is what `custodia audit verify` compares the database with: keep it on other storage.
+CUSTODIA_AUDIT_WITNESSES = env.env_str(
+    "CUSTODIA_AUDIT_WITNESSES", f"file:{env.data_dir() / 'audit-witness.jsonl'}").replace(",", " ").split()
+CUSTODIA_AUDIT_TRUSTED_KEYS = env.env_str("CUSTODIA_AUDIT_TRUSTED_KEYS").replace(",", " ").split()
+CUSTODIA_AUDIT_HEAD_MINUTES = env.env_int("CUSTODIA_AUDIT_HEAD_MINUTES", 10)  # a signed head at least this often
+# Retention of event bodies (hashes stay): security events >= 6 months, personal-information
+# processing records >= 3 years (PIPL Art. 56). Shorter values are refused.
+CUSTODIA_AUDIT_RETENTION_SECURITY_DAYS = max(183, env.env_int("CUSTODIA_AUDIT_RETENTION_SECURITY_DAYS", 183))
+CUSTODIA_AUDIT_RETENTION_PROCESSING_DAYS = max(1096, env.env_int("CUSTODIA_AUDIT_RETENTION_PROCESSING_DAYS", 1096))
 CUSTODIA_PURPOSES = [
     ("contact_customer", _("Contact the customer")),
     ("service_request", _("Handle the customer's service request")),

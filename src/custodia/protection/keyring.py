@@ -131,6 +131,21 @@ class LocalKeyring:
             self._checked = 0.0
         return kid
 
+    def audit_signing_seed(self) -> bytes:
+        """The 32-byte Ed25519 seed that signs audit tree heads (created on first use; kept apart
+        from the KEKs, never rotated with them)."""
+        data = self._load()
+        if "audit_signing" not in data:
+            with open(self.path.with_suffix(".lock"), "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                data = json.loads(self.path.read_text())
+                if "audit_signing" not in data:
+                    data["audit_signing"] = {"seed": _b64(secrets.token_bytes(32)), "created": _now()}
+                    self._write(data)
+                self._checked = 0.0
+            data = self._load()
+        return base64.b64decode(data["audit_signing"]["seed"])
+
     def remove_kek(self, kid: str) -> None:
         """Drop a retired KEK (only once no data key is wrapped by it)."""
         with open(self.path.with_suffix(".lock"), "w") as lock:

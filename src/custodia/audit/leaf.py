@@ -1,0 +1,126 @@
+"""The canonical event: the Merkle leaf input (docs/audit-log.md, "Leaf input").
+
+One function builds it, ``canonical``, from the event's columns in text form; the two ways in
+feed it the same text: ``from_values`` (the writer, from the Python values it is about to insert)
+and ``LEAF_SELECT`` (verification, from the stored row: the database formats ids and times itself,
+so reading a million rows costs no Python parsing).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import hashlib
+import json
+from json.encoder import encode_basestring  # C-accelerated; what json.dumps(ensure_ascii=False) uses
+
+VERSION = 1
+_UTC = dt.UTC
+_dumps = functools.partial(json.dumps, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_json(text: str) -> str:
+    """A stored JSON document in canonical form (sorted keys, no whitespace)."""
+    if text == "[]" or text == "{}":
+        return text
+    return _dumps(json.loads(text))
+
+
+_canonical_fields = functools.lru_cache(maxsize=4096)(canonical_json)  # few distinct field lists
+
+
+def _uuid(text: str | None) -> str:
+    return "null" if text is None else f'"{text}"'
+
+
+def canonical(id, time, type, action, actor_id, actor_label, actor_role, request_id, source_ip,  # noqa: A002
+              target_type, target_id, subject_id, fields, object_ids, purpose, outcome, detail, change) -> bytes:
+    """The leaf input. Ids are canonical UUID text or None, ``time`` is
+    ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, ``fields``/``object_ids``/``detail`` are JSON text in any
+    formatting, ``change`` is the ciphertext (bytes) or None."""
+    return (
+        f'{{"action":{encode_basestring(action)},'
+        f'"actor":{{"id":{_uuid(actor_id)},"label":{encode_basestring(actor_label)},'
+        f'"role":{encode_basestring(actor_role)}}},'
+        f'"change":{"null" if change is None else chr(34) + base64.b64encode(change).decode() + chr(34)},'
+        f'"detail":{canonical_json(detail)},"fields":{_canonical_fields(fields)},"id":"{id}",'
+        f'"object_ids":{canonical_json(object_ids)},"outcome":{encode_basestring(outcome)},'
+        f'"purpose":{encode_basestring(purpose)},"request_id":{encode_basestring(request_id)},'
+        f'"source_ip":{encode_basestring(source_ip)},"subject":{_uuid(subject_id)},'
+        f'"target":{{"id":{_uuid(target_id)},"type":{encode_basestring(target_type)}}},'
+        f'"time":"{time}","type":{int(type)},"v":{VERSION}}}'
+    ).encode()
+
+
+def leaf_hash(leaf_input: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + leaf_input).digest()
+
+
+def format_time(value: dt.datetime) -> str:
+    return value.astimezone(_UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def from_values(values: dict) -> bytes:
+    """The leaf input of an event about to be written (``audit.services`` column values).
+
+    JSON columns go through a dump and load first, so the text is what reading the row back
+    gives (tuples become lists, keys become strings)."""
+    return canonical(
+        str(values["id"]), format_time(values["occurred_at"]), values["event_type"], values["action"],
+        _text(values["actor_id"]), values["actor_label"], values["actor_role"], values["request_id"],
+        values["source_ip"], values["target_type"], _text(values["target_id"]), _text(values["subject_id"]),
+        json.dumps(values["fields"]), json.dumps(values["object_ids"]), values["purpose"], values["outcome"],
+        json.dumps(values["detail"]), values["change_enc"],
+    )
+
+
+def _sqlite_uuid(column: str) -> str:
+    return (f"CASE WHEN {column} IS NULL THEN NULL ELSE substr({column},1,8)||'-'||substr({column},9,4)||'-'||"
+            f"substr({column},13,4)||'-'||substr({column},17,4)||'-'||substr({column},21) END")
+
+
+# The columns of ``canonical`` in order, as SQL over audit_auditevent aliased ``e``, per vendor.
+_COLUMNS = ("id", "occurred_at", "event_type", "action", "actor_id", "actor_label", "actor_role", "request_id",
+            "source_ip", "target_type", "target_id", "subject_id", "fields", "object_ids", "purpose", "outcome",
+            "detail", "change_enc")
+_UUIDS = {"id", "actor_id", "target_id", "subject_id"}
+_JSON = {"fields", "object_ids", "detail"}
+
+
+def _select(vendor: str) -> str:
+    out = []
+    for column in _COLUMNS:
+        ref = f"e.{column}"
+        if vendor == "postgresql":
+            if column in _UUIDS or column in _JSON:
+                ref = f"{ref}::text"
+            elif column == "occurred_at":
+                ref = "to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        else:
+            if column in _UUIDS:
+                ref = _sqlite_uuid(ref)
+            elif column == "occurred_at":
+                # Django stores naive UTC text, without the fraction when it is zero.
+                ref = ("replace(e.occurred_at,' ','T')||CASE WHEN length(e.occurred_at)=19 "
+                       "THEN '.000000Z' ELSE 'Z' END")
+        out.append(ref)
+    return ", ".join(out)
+
+
+@functools.cache
+def leaf_select(vendor: str) -> str:
+    """SQL select-list giving ``canonical``'s arguments for rows of ``audit_auditevent e``."""
+    return _select(vendor)
+
+
+def from_row(row: tuple) -> bytes:
+    """The leaf input from a row selected with ``leaf_select`` (bytea may come as memoryview)."""
+    change = row[17]
+    if change is not None and not isinstance(change, bytes):
+        change = bytes(change)
+    return canonical(*row[:17], change)
