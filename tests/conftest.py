@@ -23,6 +23,13 @@ def _keyring(tmp_path_factory):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _audit_witness(tmp_path, settings):
+    """Each test publishes signed tree heads to its own witness file: a head published by another
+    test (whose database was rolled back) would rightly look like a rolled-back log."""
+    settings.CUSTODIA_AUDIT_WITNESSES = [f"file:{tmp_path / 'audit-witness.jsonl'}"]
+
+
 @pytest.fixture
 def org(db):
     return make_org()
@@ -60,7 +67,7 @@ def _allow_test_flush_of_audit_events():
 
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         sql = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
-        if sql and "audit_auditevent" in tables:
+        if sql and {"audit_auditevent", "audit_treehead", "audit_prunedrange"} & set(tables):
             sql = ["INSERT INTO audit_maintenance (reason) VALUES ('test database flush')", *sql,
                    "DELETE FROM audit_maintenance"]
         return sql
