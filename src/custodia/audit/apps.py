@@ -17,3 +17,4 @@ class AuditConfig(AppConfig):
         for config in apps.get_app_configs():
             if config.name.startswith("custodia.") and module_has_submodule(config.module, "events"):
                 importlib.import_module(f"{config.name}.events")
+        from custodia.audit import jobs  # noqa: F401  (register the periodic tasks)
