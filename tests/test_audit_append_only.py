@@ -39,10 +39,12 @@ def test_unregistered_event_is_refused(org):
 
 
 def test_failing_audit_write_fails_the_operation(org, monkeypatch):
-    def broken_save(self, *args, **kwargs):
+    from custodia.audit import services as audit_services
+
+    def broken_insert(values):
         raise DatabaseError("audit store unavailable")
 
-    monkeypatch.setattr(AuditEvent, "save", broken_save)
+    monkeypatch.setattr(audit_services, "_insert", broken_insert)
     with pytest.raises(DatabaseError):
         services.customer_create(actor=org.actor("rep"), data={"kind": "individual", "name": "不应保存"})
     assert not Customer.objects.filter(name="不应保存").exists()

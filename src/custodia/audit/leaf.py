@@ -79,12 +79,7 @@ def from_values(values: dict) -> bytes:
     )
 
 
-def _sqlite_uuid(column: str) -> str:
-    return (f"CASE WHEN {column} IS NULL THEN NULL ELSE substr({column},1,8)||'-'||substr({column},9,4)||'-'||"
-            f"substr({column},13,4)||'-'||substr({column},17,4)||'-'||substr({column},21) END")
-
-
-# The columns of ``canonical`` in order, as SQL over audit_auditevent aliased ``e``, per vendor.
+# The columns of ``canonical`` in order (of audit_auditevent, aliased ``e`` in queries).
 _COLUMNS = ("id", "occurred_at", "event_type", "action", "actor_id", "actor_label", "actor_role", "request_id",
             "source_ip", "target_type", "target_id", "subject_id", "fields", "object_ids", "purpose", "outcome",
             "detail", "change_enc")
@@ -93,34 +88,56 @@ _JSON = {"fields", "object_ids", "detail"}
 
 
 def _select(vendor: str) -> str:
+    if vendor != "postgresql":
+        # SQLite: the stored text as is (uuid hex, naive UTC time); ``from_row`` formats it, which
+        # is cheaper than SQLite's string functions.
+        # (the time as an expression: a column declared datetime would be parsed by the driver)
+        return ", ".join("e.occurred_at || ''" if column == "occurred_at" else f"e.{column}" for column in _COLUMNS)
     out = []
     for column in _COLUMNS:
         ref = f"e.{column}"
-        if vendor == "postgresql":
-            if column in _UUIDS or column in _JSON:
-                ref = f"{ref}::text"
-            elif column == "occurred_at":
-                ref = "to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-        else:
-            if column in _UUIDS:
-                ref = _sqlite_uuid(ref)
-            elif column == "occurred_at":
-                # Django stores naive UTC text, without the fraction when it is zero.
-                ref = ("replace(e.occurred_at,' ','T')||CASE WHEN length(e.occurred_at)=19 "
-                       "THEN '.000000Z' ELSE 'Z' END")
+        if column in _UUIDS or column in _JSON:
+            ref = f"{ref}::text"
+        elif column == "occurred_at":
+            ref = "to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
         out.append(ref)
     return ", ".join(out)
 
 
 @functools.cache
 def leaf_select(vendor: str) -> str:
-    """SQL select-list giving ``canonical``'s arguments for rows of ``audit_auditevent e``."""
+    """SQL select-list of an event row for ``row_reader(vendor)`` (rows of ``audit_auditevent e``)."""
     return _select(vendor)
 
 
-def from_row(row: tuple) -> bytes:
-    """The leaf input from a row selected with ``leaf_select`` (bytea may come as memoryview)."""
+def _hex_uuid(h: str | None) -> str | None:
+    return None if h is None else f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _sqlite_row(row) -> bytes:
+    """Leaf input of a SQLite row: uuid hex with hyphens, ``YYYY-MM-DD HH:MM:SS[.ffffff]`` as ISO UTC."""
+    (id_, time, type_, action, actor_id, label, role, request_id, source_ip, target_type, target_id, subject_id,
+     fields, object_ids, purpose, outcome, detail, change) = row
+    time = time.replace(" ", "T") + (".000000Z" if len(time) == 19 else "Z")
+    return canonical(_hex_uuid(id_), time, type_, action, _hex_uuid(actor_id), label, role, request_id, source_ip,
+                     target_type, _hex_uuid(target_id), _hex_uuid(subject_id), fields, object_ids, purpose, outcome,
+                     detail, change)
+
+
+def _postgresql_row(row) -> bytes:
     change = row[17]
     if change is not None and not isinstance(change, bytes):
         change = bytes(change)
     return canonical(*row[:17], change)
+
+
+def row_reader(vendor: str):
+    """The function giving the leaf input of a row selected with ``leaf_select(vendor)``."""
+    return _postgresql_row if vendor == "postgresql" else _sqlite_row
+
+
+def from_row(row: tuple) -> bytes:
+    """The leaf input of a row selected with ``leaf_select`` on the default connection."""
+    from django.db import connection
+
+    return row_reader(connection.vendor)(row)

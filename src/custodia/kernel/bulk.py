@@ -7,6 +7,7 @@ ORM would write; nothing here bypasses validation, which the calling service has
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -32,15 +33,33 @@ class BulkInserter:
             quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields)))
         self.pending: list[tuple] = []
         self._plan = list(zip(self.names, self.adapters, self.defaults, strict=True))
+        self._adapt_slots: list | None = None
 
     def add(self, values: dict) -> None:
         """Queue one row; columns left out take their constant default (or NULL)."""
+        self.pending.append(self.row(values))
+
+    def row(self, values: dict) -> tuple:
+        """One row's parameters for ``sql``; columns left out take their constant default (or NULL)."""
+        if self._adapt_slots is None:
+            self._getter = operator.itemgetter(*self.names)
+            self._adapt_slots = [(i, adapt) for i, adapt in enumerate(self.adapters) if adapt is not _identity]
         try:
-            self.pending.append(tuple(
+            row = list(self._getter(values))  # every column given: the common, fast case
+        except KeyError:
+            return self._row_with_defaults(values)
+        for i, adapt in self._adapt_slots:
+            if row[i] is not None:
+                row[i] = adapt(row[i])
+        return tuple(row)
+
+    def _row_with_defaults(self, values: dict) -> tuple:
+        try:
+            return tuple(
                 (values[name] if adapt is _identity else adapt(values[name])) if name in values
                 else (default if adapt is _identity else adapt(default)) if default is not _REQUIRED
                 else _missing(self.sql, name)
-                for name, adapt, default in self._plan))
+                for name, adapt, default in self._plan)
         except _MissingColumn as exc:
             raise ValueError(str(exc)) from None
 
