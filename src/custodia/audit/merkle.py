@@ -325,9 +325,7 @@ def root_from_consistency_proof(size1: int, size2: int, proof: Sequence[bytes], 
     return hash2
 
 
-def verify_consistency(
-    size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes
-) -> None:
+def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> None:
     """Check that the tree of ``size2`` and ``root2`` extends the tree of ``size1`` and ``root1``.
 
     Raises ProofError saying what is wrong.
