@@ -57,9 +57,10 @@ def bench_env(data_dir: Path, **extra: str) -> dict:
 
 
 def run_task(task: str, data_dir: Path, args: dict | None = None, *, timeout: float = 1800,
-             quiet: bool = False) -> dict:
-    """Run ``tasks.py TASK`` in a fresh interpreter; return the JSON it reports (killed after ``timeout``)."""
-    cmd = [PY, str(BENCH / "tasks.py"), task, json.dumps(args or {})]
+             quiet: bool = False, script: str = "tasks.py") -> dict:
+    """Run ``SCRIPT TASK`` (default tasks.py) in a fresh interpreter; return the JSON it reports
+    (killed after ``timeout``)."""
+    cmd = [PY, str(BENCH / script), task, json.dumps(args or {})]
     proc = subprocess.Popen(cmd, env=bench_env(data_dir), cwd=REPO, stdout=subprocess.PIPE, text=True)
     watchdog = threading.Timer(timeout, proc.kill)
     watchdog.start()

@@ -39,6 +39,9 @@ from common import BENCH, CUSTOMERS, PY, RESULTS, bench_env, cache_key, copy_dat
 from serve import Server  # noqa: E402
 
 AIM_RATIO, AIM_P99, AIM_IMPORT_RPS, AIM_IMPORT_RATIO, AIM_SCOPE = 0.75, 2.0, 10_000, 2.0, 1.5
+# Audit log (issue 4): batched append with persistence, one event per request (and vs pymerkle),
+# cold proofs, full verification of a million events.
+AIM_APPEND, AIM_PER_REQUEST, AIM_PER_REQUEST_VS_PYMERKLE, AIM_PROOFS, AIM_VERIFY_1M = 300_000, 4_000, 2.0, 5_000, 5.0
 PROTECTED = {"list": "/api/v1/customers/?page={page}&page_size=50", "detail": "/api/v1/customers/{id}/"}
 PLAIN = {"list": "/bench/plain/customers/?page={page}&page_size=50", "detail": "/bench/plain/customers/{id}/"}
 FIRST_PAGES = 5
@@ -349,6 +352,31 @@ def profile_import(empty: Path, args) -> dict | None:
 # --- report ------------------------------------------------------------------------------------
 
 
+def audit_bench(args) -> dict:
+    """The Merkle audit log side by side with pymerkle (SQLite backend), each in a fresh data dir."""
+    out = {}
+    for name, task, task_args in (
+            ("context", "context", {"seed": args.seed}),
+            ("custodia", "custodia", {"events": args.audit_events, "seed": args.seed}),
+            ("big", "big", {"leaves": args.audit_big, "seed": args.seed})):
+        work = RESULTS / f"run-audit-{name}"
+        if work.exists():
+            import shutil
+
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
+        out.update(run_task(task, work, task_args, script="audit_log.py"))
+    out["per_request_vs_pymerkle"] = round(out["one_per_request_per_s"] / out["pymerkle_commit_per_entry_per_s"], 2)
+    c = out
+    print(f"  context: SHA-256 {c['sha256_per_s']:,.0f}/s, frontier append {c['frontier_append_per_s']:,.0f}/s, "
+          f"SQLite executemany {c['sqlite_executemany_per_s']:,.0f} rows/s, one commit a row "
+          f"{c['sqlite_commit_per_row_per_s']:,.0f}/s", flush=True)
+    print(f"  pymerkle: bulk {c['pymerkle_bulk_append_per_s']:,.0f}/s, one commit an entry "
+          f"{c['pymerkle_commit_per_entry_per_s']:,.0f}/s, proofs warm {c['pymerkle_proofs_warm_per_s']:,.0f}/s, "
+          f"cold {c['pymerkle_proofs_cold_per_s']:,.0f}/s (size {c['pymerkle_size']:,})", flush=True)
+    return out
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
@@ -425,6 +453,32 @@ def report(results: dict) -> str:
             lines += [f"    {r['pct_of_worker_time']:5.1f}%  {r['step']}"
                       + (f"  ({r['in_sqlite_pct']:.0f}% of it inside SQLite)" if r["in_sqlite_pct"] else "")
                       for r in prof["steps"] if r["pct_of_worker_time"] >= 0.5]
+    a = results.get("audit")
+    if a:
+        lines += ["", "Audit log — RFC 9162 Merkle log on SQLite (WAL), side by side with pymerkle 7.0.0 (SqliteTree)",
+                  f"  context: SHA-256 {a['sha256_per_s']:,.0f}/s; compact-frontier append {a['frontier_append_per_s']:,.0f}/s; "
+                  f"SQLite executemany {a['sqlite_executemany_per_s']:,.0f} rows/s, one commit a row "
+                  f"{a['sqlite_commit_per_row_per_s']:,.0f}/s",
+                  f"  pymerkle: bulk append {a['pymerkle_bulk_append_per_s']:,.0f}/s; one commit an entry "
+                  f"{a['pymerkle_commit_per_entry_per_s']:,.0f}/s; proofs warm {a['pymerkle_proofs_warm_per_s']:,.0f}/s, "
+                  f"cold {a['pymerkle_proofs_cold_per_s']:,.0f}/s",
+                  f"  batched append with persistence (sequencer, {a['sequencer_events']:,} events): "
+                  f"{a['sequencer_append_per_s']:,.0f}/s — aim ≥ {AIM_APPEND:,}: "
+                  f"{verdict(a['sequencer_append_per_s'] >= AIM_APPEND)}",
+                  f"  events written one per request (a commit each): {a['one_per_request_per_s']:,.0f}/s, "
+                  f"{a['per_request_vs_pymerkle']:.2f}× pymerkle — aim ≥ {AIM_PER_REQUEST:,}/s: "
+                  f"{verdict(a['one_per_request_per_s'] >= AIM_PER_REQUEST)}, ≥ {AIM_PER_REQUEST_VS_PYMERKLE}×: "
+                  f"{verdict(a['per_request_vs_pymerkle'] >= AIM_PER_REQUEST_VS_PYMERKLE)}",
+                  f"  events written in batches (bulk import path, leaf hash and insert): "
+                  f"{a['batched_write_per_s']:,.0f}/s",
+                  f"  inclusion proofs cold from the database: {a['proofs_cold_per_s']:,.0f}/s at "
+                  f"{a['proof_size']:,} leaves ({a['proof_hashes_avg']} hashes), {a['big_proofs_cold_per_s']:,.0f}/s "
+                  f"at {a['big_proof_size']:,} leaves ({a['big_proof_hashes_avg']} hashes) — aim ≥ {AIM_PROOFS:,}/s: "
+                  f"{verdict(min(a['proofs_cold_per_s'], a['big_proofs_cold_per_s']) >= AIM_PROOFS)}; "
+                  f"by event id with lookup and check {a['proof_by_event_id_per_s']:,.0f}/s",
+                  f"  full verification of {a['verify_leaves']:,} events: {a['verify_seconds']:.2f} s "
+                  f"(intact: {a['verify_ok']}) — aim ≤ {AIM_VERIFY_1M} s for 1M: "
+                  f"{verdict(a['verify_seconds'] <= AIM_VERIFY_1M * a['verify_leaves'] / 1_000_000)}"]
     return "\n".join(lines)
 
 
@@ -443,6 +497,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--skip-audit", action="store_true")
+    parser.add_argument("--audit-events", type=int, default=1_000_000, help="events in the audit-log benchmark")
+    parser.add_argument("--audit-big", type=int, default=10_000_000, help="leaves of the large proof benchmark")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached databases")
     parser.add_argument("--profile", action="store_true",
                         help="also profile the workers with py-spy and split one request in-process")
@@ -467,6 +524,9 @@ def main() -> None:
     if not args.skip_import:
         section("import: customers_import vs django-import-export")
         results["import"] = import_bench(args)
+    if not args.skip_audit:
+        section("audit log: Custodia's Merkle log vs pymerkle (SQLite)")
+        results["audit"] = audit_bench(args)
     results["seconds"] = round(time.perf_counter() - started, 1)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     names = ("latest.json", f"bench-{stamp}.json")

@@ -53,12 +53,14 @@ def test_failing_audit_write_fails_the_operation(org, monkeypatch):
 def test_failing_audit_write_fails_the_read(org, customer_factory, monkeypatch):
     from custodia.customers import selectors
 
+    from custodia.audit import services as audit_services
+
     customer = customer_factory(org.rep)
 
-    def broken_save(self, *args, **kwargs):
+    def broken_insert(values):
         raise DatabaseError("audit store unavailable")
 
-    monkeypatch.setattr(AuditEvent, "save", broken_save)
+    monkeypatch.setattr(audit_services, "_insert", broken_insert)
     with pytest.raises(DatabaseError):
         selectors.customer_get(org.actor("rep"), customer.pk)
     with pytest.raises(DatabaseError):

@@ -48,6 +48,7 @@ class Command(BaseCommand):
         results.extend(_keyring(database_ok=results[1].status == PASS))
         if results[1].status == PASS and results[2].status == PASS:
             results.append(_audit_registry())
+            results.append(_audit_log())
         out = console()
         table = Table(title="custodia check")
         table.add_column("check")
@@ -202,3 +203,30 @@ def _audit_registry() -> Result:
     if unknown:
         return Result(name, FAIL, f"recorded actions not in the registry: {', '.join(unknown[:8])}")
     return Result(name, PASS, f"{len(registry.all())} registered events; all {len(recorded)} recorded kinds known")
+
+
+def _audit_log() -> Result:
+    """The Merkle log's state: integrated size, pending events, the last signed head's age, the
+    witnesses (a full recomputation is `custodia audit verify`)."""
+    import datetime as dt
+
+    from custodia.audit import heads, sequencer
+    from custodia.audit.models import AuditEvent
+
+    name = "audit log signed"
+    try:
+        state = sequencer.log_state()
+        head = heads.latest_head()
+        pending = AuditEvent.objects.filter(seq__gt=state.last_seq).count()
+        witnesses = heads.witnesses()
+    except Exception as exc:
+        return Result(name, FAIL, f"{type(exc).__name__}: {exc}")
+    where = ", ".join(f"{w.kind}:{w.target}" if w.target else w.kind for w in witnesses) or "none"
+    if head is None:
+        return Result(name, WARN, f"no signed tree head yet ({state.size} leaves, {pending} pending); "
+                                  f"the worker signs one within minutes, or run 'custodia audit sign'")
+    age = dt.datetime.now(dt.UTC).timestamp() - head.timestamp_ms / 1000
+    detail = (f"{state.size:,} leaves, {pending:,} pending; last head size {head.size:,}, "
+              f"{age / 60:.0f} min ago; witnesses: {where}")
+    return Result(name, WARN if age > 2 * 86400 or not witnesses else PASS, detail)
+
