@@ -19,6 +19,7 @@ from custodia.audit import merkle, tiles
 from custodia.audit.models import LogState
 
 BATCH = 200_000
+LOCK_TIMEOUT = "3s"  # how long the sequencer waits for transactions still writing events (PostgreSQL)
 
 
 class LogBusy(RuntimeError):
@@ -41,7 +42,7 @@ def _hold_back_writers() -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL lock_timeout = '3s'")
+        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
         try:
             with transaction.atomic():
                 cursor.execute("LOCK TABLE audit_auditevent IN SHARE MODE")
