@@ -9,17 +9,21 @@ index or the bad tree head. Reads the tiles one at a time: memory stays small at
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection
 
-from custodia.audit import heads, leaf, merkle, tiles
-from custodia.audit.models import LogState, PrunedRange, TreeHead
+from custodia.audit import events, heads, leaf, merkle, tiles
+from custodia.audit.models import AuditEvent, LogState, PrunedRange, TreeHead
 
 H = tiles.H
 _sha256 = leaf.hashlib.sha256
+# The shortest retention security events ever have (settings may only lengthen it): a prune's own
+# audit event, a security event, can only have been pruned by a prune this much later.
+MIN_SECURITY_RETENTION_DAYS = 183
 
 
 @dataclass(frozen=True)
@@ -82,15 +86,24 @@ def verify_log(progress: Callable[[int, int], None] | None = None, max_problems:
         problems.append(Problem(message, leaf_index, head_id))
         return len(problems) >= max_problems
 
+    _verify_pruned_ranges(report, bad)
     roots, edge = _verify_leaves(report, last_seq, bad, progress)
     computed_root = _verify_upper_tiles(report, roots, edge, bad)
-    if computed_root is not None and computed_root != report.root_hash:
+    if computed_root is not None and computed_root != report.root_hash and _stored_root(report.size) != report.root_hash:
+        # (When the stored hashes give the recorded root, a changed leaf or hash was named above.)
         bad(f"the log's recorded root does not match the tree recomputed from its {report.size} leaves")
     _verify_heads(report, bad)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM audit_auditevent WHERE seq > %s", [last_seq])
         report.pending = cursor.fetchone()[0]
     return report
+
+
+def _stored_root(size: int) -> bytes | None:
+    try:
+        return tiles.Tiles().root(size)
+    except KeyError:
+        return None
 
 
 # How stored hashes are blamed. Every tile is recomputed from the true leaves (each leaf hash
@@ -143,6 +156,117 @@ def _wrong_nodes(width: int, stored: bytes, true: bytes, below: list[bytes] | No
             if value != local:
                 out.append((j, p))
     return out
+
+
+def _pruned_child_to_blame(width: int, blob: bytes, j: int, p: int, first_index: int, pruned) -> int | None:
+    """A wrong stored hash just above the leaves is blamed on its child instead when that child is
+    the one leaf of the pair whose body was pruned (so its stored hash cannot be recomputed) and
+    the pair's own hash still agrees with the stored hash above it: then the leaf hash changed."""
+    if j != 1 or (p >> 1) >= (width >> 2):
+        return None
+    left, right = first_index + 2 * p, first_index + 2 * p + 1
+    unverified = [i for i in (left, right) if i in pruned]
+    if len(unverified) != 1:
+        return None
+    row1, row2 = tiles.row_offset(width, 1), tiles.row_offset(width, 2)
+    pair = row1 + 2 * (p >> 1) * H
+    parent = row2 + (p >> 1) * H
+    if _sha256(b"\x01" + blob[pair:pair + 2 * H]).digest() != blob[parent:parent + H]:
+        return None
+    return unverified[0]
+
+
+def _verify_pruned_ranges(report: Report, bad) -> None:
+    """Leaf ranges marked pruned must be what a prune recorded: inside the log, not overlapping,
+    each under the audit event of its prune (an ``audit.pruned`` event that comes after them and
+    whose detail covers them, with as many leaves and ranges as the event says). A prune's event
+    may itself have been pruned, by a later prune (at least the minimum retention of security
+    events later) whose ranges reach past the earlier one's. A body deleted and marked pruned by
+    hand is named at its leaf, unless it is passed off as part of a real prune's span (then the
+    prune is named) or as an old prune whose event was pruned since: the prune's event records
+    only the number of its ranges, not the ranges."""
+    rows = list(PrunedRange.objects.order_by("start", "id").values_list("start", "end", "pruned_at", "event_id"))
+    if not rows:
+        return
+    size = report.size
+    prunes = {e.id: e for e in AuditEvent.objects.filter(event_type=events.AUDIT_PRUNED.id).only(
+        "seq", "id", "detail")}  # the prunes whose event is still there (few: they are pruned in turn)
+    prune_leaf: dict = {}  # prune -> the leaf index of its event (None while not integrated)
+    by_event: dict = {}
+    when: dict = {}  # prune -> when it was made
+    named: set = set()  # prunes with a range already found wrong
+    covered = 0
+    for start, end, pruned_at, event_id in rows:
+        when[event_id] = min(pruned_at, when.get(event_id, pruned_at))
+        where = f"leaves {start}–{end - 1} are marked pruned"
+        if not 0 <= start < end:
+            bad(f"{where}: not a range of leaves", leaf_index=max(start, 0))
+            named.add(event_id)
+            continue
+        by_event.setdefault(event_id, []).append((start, end))
+        if start < covered:
+            bad(f"{where}, overlapping another pruned range", leaf_index=start)
+            named.add(event_id)
+        covered = max(covered, end)
+        if end > size:
+            bad(f"{where}, but the log has only {size} leaves (its tail was truncated)", leaf_index=size)
+            named.add(event_id)
+            continue
+        event = prunes.get(event_id)
+        if event is None:
+            continue
+        detail = event.detail if isinstance(event.detail, dict) else {}
+        first, last = detail.get("first_leaf"), detail.get("last_leaf")
+        if not (isinstance(first, int) and isinstance(last, int) and first <= start and end - 1 <= last):
+            bad(f"{where} by the prune of event {event_id}, which pruned only leaves {first}–{last}", leaf_index=start)
+            named.add(event_id)
+        else:
+            if event_id not in prune_leaf:
+                prune_leaf[event_id] = tiles.leaf_index_of(event.seq)
+            index = prune_leaf[event_id]
+            if index is not None and index < end:
+                bad(f"{where} by the prune of event {event_id}, which is leaf {index}: before them", leaf_index=start)
+                named.add(event_id)
+    # The latest prune among the ranges ending after each point: could it have pruned an earlier
+    # prune's event (which comes after that prune's ranges)?
+    by_end = sorted((end, pruned_at) for start, end, pruned_at, _ in rows if start < end)
+    ends = [end for end, _ in by_end]
+    latest_after = [pruned_at for _, pruned_at in by_end]
+    for i in range(len(latest_after) - 2, -1, -1):
+        latest_after[i] = max(latest_after[i], latest_after[i + 1])
+    truncated: list[bool] = []  # asked once, when needed
+    for event_id, ranges in by_event.items():
+        event = prunes.get(event_id)
+        if event is None and event_id not in named:
+            after = bisect.bisect_right(ends, max(end for _, end in ranges))
+            due = when[event_id] + dt.timedelta(days=MIN_SECURITY_RETENTION_DAYS)
+            if after == len(ends) or latest_after[after] < due:
+                # Its event was lost with a truncated tail, or the prune was never made.
+                truncated = truncated or [_tail_truncated(size)]
+                bad(f"leaves {ranges[0][0]}–{ranges[0][1] - 1} are marked pruned by audit event {event_id}, which "
+                    "is no prune in the log, and no prune made later could have pruned it",
+                    leaf_index=size if truncated[0] else ranges[0][0])
+            continue
+        if event_id in named:
+            continue
+        detail = event.detail if isinstance(event.detail, dict) else {}
+        count = sum(end - start for start, end in ranges)
+        if (count, len(ranges)) != (detail.get("count"), detail.get("ranges")):
+            # Which range was added cannot be told: the prune's event records only their number.
+            bad(f"the prune of event {event_id} marks {count} leaves in {len(ranges)} ranges pruned, its event "
+                f"says {detail.get('count')} in {detail.get('ranges')} (a range was added by hand)",
+                leaf_index=ranges[0][0])
+
+
+def _tail_truncated(size: int) -> bool:
+    """Whether a signed tree head in the database or the witness file covers more leaves."""
+    latest = heads.latest_head()
+    published = heads.last_published()
+    try:
+        published_size = int(published["size"]) if published else 0
+    except (KeyError, TypeError, ValueError):
+        published_size = 0
+    return (latest is not None and latest.size > size) or published_size > size
 
 
 def _verify_leaves(report: Report, last_seq: int, bad, progress) -> tuple[_Roots, tuple[int, bytes] | None]:
@@ -226,6 +350,10 @@ def _verify_leaves(report: Report, last_seq: int, bad, progress) -> tuple[_Roots
             true_blob = tiles.build_rows(b"".join(true_bottom))
             if true_blob != blob:
                 for j, p in _wrong_nodes(width, blob, true_blob, None):
+                    child = _pruned_child_to_blame(width, blob, j, p, first_index, pruned)
+                    if child is not None:
+                        found.append((child, f"leaf {child} (its body pruned): its stored leaf hash was changed"))
+                        continue
                     span = 1 << j
                     found.append((first_index + p * span, f"leaves {first_index + p * span}–"
                                   f"{first_index + (p + 1) * span - 1}: a stored hash over them (tree level {j}) is "
@@ -241,8 +369,9 @@ def _verify_leaves(report: Report, last_seq: int, bad, progress) -> tuple[_Roots
             if progress:
                 progress(first_index + width, size)
     if previous_last != last_seq and size:
+        # Integrated events past the last leaf would have been leaves from ``size`` on.
         bad(f"the log says it integrated events up to seq {last_seq}, its last leaf is seq {previous_last}",
-            leaf_index=size - 1)
+            leaf_index=size if last_seq > previous_last else size - 1)
     return roots, edge
 
 
