@@ -23,13 +23,16 @@ import random
 import struct
 import time
 import uuid
+from unittest import mock
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import connection, transaction
+from django.utils import timezone
 
-from custodia.audit import heads, leaf, merkle, proofs, sequencer, tiles
-from custodia.audit.models import AuditEvent, LogState, LogTile, TreeHead
+from custodia.access import events as access_events
+from custodia.audit import heads, leaf, merkle, proofs, retention, sequencer, tiles
+from custodia.audit.models import AuditEvent, LogState, LogTile, PrunedRange, TreeHead
 from custodia.audit.services import audit_record_many
 from custodia.audit.verify import verify_log
 from custodia.customers import events as customer_events
@@ -56,10 +59,10 @@ BODY_COLUMNS = (*TEXT_COLUMNS, *UUID_COLUMNS, *JSON_COLUMNS, "event_type", "occu
 def _batch(rng: random.Random, actors: list[Actor], customers: list, keys: KeyBag, n: int) -> list[dict]:
     kinds = [customer_events.CUSTOMER_VIEWED, customer_events.CUSTOMER_LIST_VIEWED,
              customer_events.CUSTOMER_UPDATED, customer_events.CUSTOMER_FIELD_REVEALED,
-             customer_events.CUSTOMERS_EXPORTED]
+             customer_events.CUSTOMERS_EXPORTED, access_events.USER_LOGGED_IN]
     out = []
     for _ in range(n):
-        event = rng.choice(kinds)
+        event = rng.choices(kinds, [5, 3, 3, 3, 1, 2])[0]
         customer = rng.choice(customers)
         kw = dict(actor=rng.choice(actors), event=event, target_type="customer", target_id=customer.id,
                   subject_id=customer.id)
@@ -72,6 +75,8 @@ def _batch(rng: random.Random, actors: list[Actor], customers: list, keys: KeyBa
                                                                     "after": {"stage": "active", "notes": "新备注"}})
         elif event is customer_events.CUSTOMER_FIELD_REVEALED:
             kw.update(fields=[rng.choice(["mobile", "email", "id_number"])], purpose="contact_customer")
+        elif event is access_events.USER_LOGGED_IN:  # a security event: its body is pruned after 6 months
+            kw.update(target_type="user", target_id=None, subject_id=None, detail={"method": "password+totp"})
         elif event is customer_events.CUSTOMERS_EXPORTED:
             kw.update(subject_id=None, target_id=None, object_ids=[c.id for c in customers[:3]],
                       detail={"rows": 3, "masked": True, "format": "csv"}, outcome=rng.choice(["success", "denied"]))
@@ -79,8 +84,11 @@ def _batch(rng: random.Random, actors: list[Actor], customers: list, keys: KeyBa
     return out
 
 
-def _record(rng, actors, customers, keys, n) -> None:
-    with transaction.atomic():
+def _record(rng, actors, customers, keys, n, *, days_ago: int = 0) -> None:
+    """Record ``n`` events, as if ``days_ago`` days ago (their time is part of their leaf)."""
+    real_now = timezone.now
+    with transaction.atomic(), mock.patch("django.utils.timezone.now", lambda: real_now() - dt.timedelta(
+            days=days_ago)):
         audit_record_many(_batch(rng, actors, customers, keys, n))
 
 
@@ -101,9 +109,11 @@ def _punch_gaps(rng: random.Random, actors, customers, keys) -> None:
         cursor.execute("DELETE FROM audit_maintenance")
 
 
-def build_log(rng: random.Random, on_commit, *, head_sizes=(37, 255, 256, 300, 511, 540, 600)) -> dict:
+def build_log(rng: random.Random, on_commit, *, head_sizes=(37, 255, 256, 300, 511, 540, 600),
+              prune_at: int | None = 540) -> dict:
     """A log with real customer operations, gaps in ``seq``, and signed heads at ``head_sizes``
-    (approximately: each head covers everything recorded so far)."""
+    (approximately: each head covers everything recorded so far). The events up to ``prune_at``
+    are dated 400 days ago; there retention runs and prunes the bodies of their security events."""
     org = make_org()
     customers = [make_customer(org.rep) for _ in range(5)]
     rep = org.actor("rep")
@@ -115,10 +125,13 @@ def build_log(rng: random.Random, on_commit, *, head_sizes=(37, 255, 256, 300, 5
     keys = KeyBag.load([c.id for c in customers])
     for target in head_sizes:
         current = AuditEvent.objects.count()
+        days_ago = 400 if prune_at and target <= prune_at else 0
         if target > current:
-            _record(rng, actors, customers, keys, target - current)
+            _record(rng, actors, customers, keys, target - current, days_ago=days_ago)
         if target in (255, 511):
             _punch_gaps(rng, actors, customers, keys)
+        if target == prune_at:
+            assert retention.prune(actor=Actor.system("tests")).count
         with on_commit(execute=True):
             heads.sign_head()
     log = snapshot()
@@ -129,16 +142,23 @@ def build_log(rng: random.Random, on_commit, *, head_sizes=(37, 255, 256, 300, 5
 
 
 def snapshot() -> dict:
-    """The integrated log as stored: leaf seqs in order, events by seq, tiles, heads, state."""
+    """The integrated log as stored: leaf seqs and hashes in order, the leaves whose event is
+    there (not pruned), tiles, heads, pruned ranges."""
     state = LogState.objects.get(pk=1)
     seqs: list[int] = []
-    for blob in LogTile.objects.filter(level=0).order_by("index").values_list("seqs", flat=True):
-        seqs.extend(tiles.leaf_seqs(bytes(blob)))
+    hashes: list[bytes] = []
+    for width, blob, seq_blob in LogTile.objects.filter(level=0).order_by("index").values_list("width", "hashes",
+                                                                                                "seqs"):
+        seqs.extend(tiles.leaf_seqs(bytes(seq_blob)))
+        hashes.extend(bytes(blob)[i * H:(i + 1) * H] for i in range(width))
     assert len(seqs) == state.size
-    head_rows = list(TreeHead.objects.order_by("id").values_list("id", "size"))
-    return {"size": state.size, "seqs": seqs, "index_of": {s: i for i, s in enumerate(seqs)},
+    present = set(AuditEvent.objects.filter(seq__in=seqs).values_list("seq", flat=True))
+    return {"size": state.size, "seqs": seqs, "hashes": hashes,
+            "present": [i for i, s in enumerate(seqs) if s in present],
+            "pruned": {i for i, s in enumerate(seqs) if s not in present},
             "tiles": {(t, k): w for t, k, w in LogTile.objects.values_list("level", "index", "width")},
-            "heads": head_rows, "last_seq": state.last_seq}
+            "heads": list(TreeHead.objects.order_by("id").values_list("id", "size")),
+            "prunes": list(PrunedRange.objects.values_list("event_id", "pruned_at").distinct())}
 
 
 # -- tampering helpers -------------------------------------------------------------------------
@@ -211,11 +231,12 @@ def _tile(level: int, index: int) -> tuple[int, bytes, bytes | None, int | None]
     return row[0], bytes(row[1]), bytes(row[2]) if row[2] is not None else None, row[3]
 
 
-def _rebuild_tiles() -> None:
-    """Recompute every tile and the state from the events, as a careful attacker would."""
+def _rebuild_tiles(hashes: list[bytes], seqs: list[int]) -> None:
+    """Rewrite every tile and the state for these leaves, as a careful attacker would."""
     LogTile.objects.all().delete()
-    LogState.objects.filter(pk=1).update(size=0, root_hash=merkle.EMPTY_ROOT, last_seq=0)
-    sequencer.integrate()
+    store = tiles.Tiles()
+    size = tiles.append(store, 0, hashes, seqs)
+    LogState.objects.filter(pk=1).update(size=size, root_hash=store.root(size), last_seq=seqs[-1])
 
 
 def _leaf_hash_of(seq: int) -> bytes:
@@ -224,14 +245,17 @@ def _leaf_hash_of(seq: int) -> bytes:
         return leaf.leaf_hash(leaf.from_row(cursor.fetchone()))
 
 
-# -- the tamperings: each makes one change and returns (description, expected leaf, expected head) --
+# -- the tamperings: each makes one change and returns (description, expected first bad leaf, expected
+#    first bad head[, text a problem must contain]); with a leaf expected, the head is not checked (a
+#    changed stored hash may also make a head's root differ); with none, no leaf may be named.
 
 class Tamperer:
     def __init__(self, rng: random.Random, log: dict):
         self.rng, self.log = rng, log
 
-    def _leaf(self) -> tuple[int, int]:
-        i = self.rng.randrange(self.log["size"])
+    def _leaf(self, *, pruned_too: bool = False) -> tuple[int, int]:
+        """A random leaf whose event is there (or any leaf)."""
+        i = self.rng.randrange(self.log["size"]) if pruned_too else self.rng.choice(self.log["present"])
         return i, self.log["seqs"][i]
 
     def event_column(self):
@@ -263,12 +287,18 @@ class Tamperer:
         return f"event at leaf {i}: stored leaf hash byte {pos} flipped", i, None
 
     def tile0_bottom(self):
-        i, _seq = self._leaf()
+        i, _seq = self._leaf(pruned_too=True)
         k, p = divmod(i, tiles.WIDTH)
         width, blob, _, _ = _tile(0, k)
         new, pos = _flip(self.rng, blob, p * H, (p + 1) * H)
         LogTile.objects.filter(level=0, index=k).update(hashes=new)
-        return f"level-0 tile {k}: leaf hash of leaf {i} (byte {pos}) flipped", i, None
+        expected = i
+        if i in self.log["pruned"] and ((i ^ 1) in self.log["pruned"] or (p >> 2) >= (width >> 2)):
+            # A pruned leaf's hash cannot be recomputed; when its sibling's cannot either, or no
+            # stored hash above the pair confirms the pair's, only the pair can be named.
+            expected = i & ~1
+        pruned = " (body pruned)" if i in self.log["pruned"] else ""
+        return f"level-0 tile {k}: leaf hash of leaf {i}{pruned} (byte {pos}) flipped", expected, None
 
     def _upper_row_flip(self, level: int):
         rng = self.rng
@@ -350,12 +380,34 @@ class Tamperer:
         assert AuditEvent.objects.filter(seq=seq).delete()[0] == 1
         return f"event at leaf {i} (seq {seq}) deleted", i, None
 
+    def event_deleted_as_pruned(self):
+        """An event deleted and its leaf marked pruned, as if retention had removed its body:
+        under an invented prune, or added to a real prune's ranges."""
+        rng = self.rng
+        i, seq = self._leaf()
+        assert AuditEvent.objects.filter(seq=seq).delete()[0] == 1
+        if rng.random() < 0.5:
+            # An invented prune: a new id, or the id of an event that is no prune.
+            other = AuditEvent.objects.filter(seq=self.log["seqs"][rng.choice(self.log["present"])]).first()
+            invented = other.id if other is not None and rng.random() < 0.3 else uuid.uuid4()
+            PrunedRange.objects.create(start=i, end=i + 1, pruned_at=timezone.now(), event_id=invented)
+            return f"event at leaf {i} deleted and marked pruned by an invented prune ({invented})", i, None
+        event_id, pruned_at = rng.choice(self.log["prunes"])
+        PrunedRange.objects.create(start=i, end=i + 1, pruned_at=pruned_at, event_id=event_id)
+        detail = AuditEvent.objects.get(id=event_id).detail
+        expected = i
+        if detail["first_leaf"] <= i <= detail["last_leaf"]:
+            # Within the span of the real prune only its count of leaves gives the forgery away,
+            # and the prune is named (at its first range): the prune event does not list its ranges.
+            expected = detail["first_leaf"]
+        return f"event at leaf {i} deleted and added to the ranges of prune {event_id}", expected, None
+
     def event_inserted(self):
         rng = self.rng
         seqs = self.log["seqs"]
         gaps = [s for a, b in zip(seqs, seqs[1:], strict=False) for s in range(a + 1, b)]
         gap = rng.choice(gaps)
-        source = AuditEvent.objects.get(seq=rng.choice(seqs))
+        source = AuditEvent.objects.get(seq=seqs[rng.choice(self.log["present"])])
         source.seq, source.id = gap, uuid.uuid4()
         if rng.random() < 0.5:
             source.purpose = "inserted afterwards"
@@ -368,12 +420,13 @@ class Tamperer:
     def reorder_events(self):
         """Two events exchange places (their seqs, hence their bodies, swap)."""
         rng = self.rng
-        i, a = self._leaf()
-        j = min(self.log["size"] - 1, i + rng.choice([1, 1, 2, 17, 300])) if rng.random() < 0.7 else rng.randrange(
-            self.log["size"])
-        if j == i:
-            j = i - 1 if i else i + 1
-        i, j = min(i, j), max(i, j)
+        present = self.log["present"]
+        x = rng.randrange(len(present))
+        y = min(len(present) - 1, x + rng.choice([1, 1, 2, 17, 300])) if rng.random() < 0.7 else rng.randrange(
+            len(present))
+        if y == x:
+            y = x - 1 if x else x + 1
+        i, j = present[min(x, y)], present[max(x, y)]
         a, b = self.log["seqs"][i], self.log["seqs"][j]
         temp = -1 - a
         with connection.cursor() as cursor:
@@ -385,7 +438,8 @@ class Tamperer:
         rng = self.rng
         k = rng.randrange(-(-self.log["size"] // tiles.WIDTH))
         width, _, seq_blob, _ = _tile(0, k)
-        i = rng.randrange(width - 1)
+        present = [p for p in range(width) if k * tiles.WIDTH + p not in self.log["pruned"]]
+        i = rng.choice(present[:-1])
         j = i + 1 if rng.random() < 0.5 else rng.randrange(i + 1, width)
         seqs = list(tiles.leaf_seqs(seq_blob))
         seqs[i], seqs[j] = seqs[j], seqs[i]
@@ -402,7 +456,7 @@ class Tamperer:
         AuditEvent.objects.filter(seq__gt=seqs[new_size - 1]).delete()
         rebuilt = rng.random() < 0.5
         if rebuilt:
-            _rebuild_tiles()
+            _rebuild_tiles(self.log["hashes"][:new_size], seqs[:new_size])
         else:
             for (t, k) in self.log["tiles"]:
                 count = new_size >> (tiles.HEIGHT * t)
@@ -416,13 +470,25 @@ class Tamperer:
         return (f"tail truncated to {new_size} leaves (tiles {'recomputed' if rebuilt else 'left'}, later heads "
                 f"{'deleted' if drop_heads else 'kept'})"), new_size, None
 
+    def state_changed(self):
+        """The sequencer's record of the log: its root hash, or its size (leaves dropped from or
+        claimed beyond the end)."""
+        rng = self.rng
+        state = LogState.objects.get(pk=1)
+        if rng.random() < 0.4:
+            LogState.objects.filter(pk=1).update(root_hash=_flip(rng, bytes(state.root_hash))[0])
+            return "the log state's root hash flipped", None, None, "recorded root"
+        new = max(1, state.size + rng.choice([-1, 1, -rng.randint(2, 300), rng.randint(2, 300)]))
+        LogState.objects.filter(pk=1).update(size=new)
+        return f"the log state's size changed from {state.size} to {new}", min(new, state.size), None
+
     def heads_rolled_back(self):
         rng = self.rng
         ids = [h[0] for h in self.log["heads"]]
         keep = rng.randrange(len(ids))
         TreeHead.objects.filter(pk__in=ids[keep:]).delete()
         latest = ids[keep - 1] if keep else None
-        return f"tree heads #{ids[keep]}.. deleted (rolled back to {latest})", None, latest
+        return f"tree heads #{ids[keep]}.. deleted (rolled back to {latest})", None, latest, "rolled back"
 
     def history_rewritten(self):
         """One event changed and every hash recomputed to match (leaf hash, tiles, state): only the
@@ -432,22 +498,26 @@ class Tamperer:
         event = AuditEvent.objects.get(seq=seq)
         _update_event(seq, purpose=_change_text(rng, event.purpose), outcome="denied" if event.outcome == "success"
                       else "success")
-        _update_event(seq, leaf_hash=_leaf_hash_of(seq))
-        _rebuild_tiles()
+        forged = _leaf_hash_of(seq)
+        _update_event(seq, leaf_hash=forged)
+        _rebuild_tiles([forged if n == i else h for n, h in enumerate(self.log["hashes"])], self.log["seqs"])
         first = next(h for h, size in self.log["heads"] if size > i)
         return f"event at leaf {i} rewritten with every hash recomputed", None, first
 
 
 KINDS = {  # kind: weight
-    "event_column": 14, "event_leaf_hash": 6, "tile0_bottom": 6, "tile0_upper": 6, "tile1": 4, "tile0_seqs": 6,
-    "tile0_first_seq": 2, "tile_deleted": 2, "head_field": 8, "head_resigned": 4, "event_deleted": 6,
-    "event_inserted": 5, "reorder_events": 5, "reorder_tile_seqs": 4, "truncate": 6, "heads_rolled_back": 3,
-    "history_rewritten": 3,
+    "event_column": 14, "event_leaf_hash": 6, "tile0_bottom": 7, "tile0_upper": 6, "tile1": 4, "tile0_seqs": 6,
+    "tile0_first_seq": 3, "tile_deleted": 3, "head_field": 8, "head_resigned": 4, "event_deleted": 5,
+    "event_deleted_as_pruned": 4,
+    "event_inserted": 5, "reorder_events": 5, "reorder_tile_seqs": 4, "truncate": 6, "state_changed": 3,
+    "heads_rolled_back": 3, "history_rewritten": 3,
 }
-MINIMUM_PER_KIND = 15
+MINIMUM_PER_KIND = 10
 
 
-def _located(report, leaf_index, head_id) -> bool:
+def _located(report, leaf_index, head_id, text) -> bool:
+    if text and not any(text in str(p) for p in report.problems):
+        return False
     if leaf_index is not None:
         return report.first_bad_leaf == leaf_index
     return report.first_bad_head == head_id and report.first_bad_leaf is None
@@ -459,7 +529,8 @@ def test_every_tampering_of_the_stored_log_is_detected_and_located(django_captur
     assert log["size"] > 2 * tiles.WIDTH and len(log["heads"]) >= 6
     intact = verify_log()
     assert intact.ok, [str(p) for p in intact.problems]
-    assert intact.leaves_checked == log["size"] and intact.heads_checked == len(log["heads"])
+    assert intact.leaves_checked == len(log["present"]) and intact.pruned == len(log["pruned"]) > 20
+    assert intact.heads_checked == len(log["heads"])
     assert intact.published and intact.published["size"] == log["size"]
 
     tamperer = Tamperer(rng, log)
@@ -473,12 +544,12 @@ def test_every_tampering_of_the_stored_log_is_detected_and_located(django_captur
         sid = transaction.savepoint()
         try:
             _open_maintenance()
-            what, leaf_index, head_id = getattr(tamperer, kind)()
+            what, leaf_index, head_id, *text = getattr(tamperer, kind)()
             report = verify_log()
         finally:
             transaction.savepoint_rollback(sid)
         counts[kind] += 1
-        if report.ok or not _located(report, leaf_index, head_id):
+        if report.ok or not _located(report, leaf_index, head_id, text[0] if text else None):
             failures.append(
                 f"seed {SEED} round {round_} [{kind}] {what}: expected leaf {leaf_index} / head {head_id}, got "
                 f"ok={report.ok} first_bad_leaf={report.first_bad_leaf} first_bad_head={report.first_bad_head}: "
@@ -537,3 +608,18 @@ def test_forged_proof_elements_are_refused(django_capture_on_commit_callbacks):
         counts[f"{kind} ({how})"] += 1
     print(f"\n{connection.vendor}: forged proof elements refused (seed {SEED + 1}): {dict(counts)}")
     assert sum(counts.values()) >= 250 and len(counts) == 4, counts
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: a prune's audit event records how many leaves and ranges it "
+                   "pruned, not which, and may itself be pruned after 6 months; a deletion passed off as a range "
+                   "of such an old prune cannot be told from a real one (see the report of issue 4)")
+def test_a_deletion_passed_off_as_an_old_prune_is_detected(django_capture_on_commit_callbacks):
+    rng = random.Random(SEED + 2)
+    log = build_log(rng, django_capture_on_commit_callbacks, head_sizes=(150, 300), prune_at=150)
+    last_pruned = max(log["pruned"])
+    i = max(p for p in log["present"] if p < last_pruned)
+    _open_maintenance()
+    AuditEvent.objects.filter(seq=log["seqs"][i]).delete()
+    PrunedRange.objects.create(start=i, end=i + 1, pruned_at=timezone.now() - dt.timedelta(days=400),
+                               event_id=uuid.uuid4())
+    assert not verify_log().ok
