@@ -1,13 +1,16 @@
 """Tamper evidence of the Merkle audit log (issue 4).
 
-One log is built through the real services (customers created, changed, revealed, listed, plus
-batches of events), with several signed tree heads published to the witness file. Then well over
-1,000 random tamperings of the stored log, each made as a database administrator would (inside the
-maintenance window the append-only triggers allow) and rolled back afterwards: a changed byte in
-an event, a stored hash, a tile's event order or a tree head; deleted, inserted and reordered
-rows; a truncated tail; rolled-back tree heads; a head re-signed with another key; history
-rewritten with every hash recomputed. ``verify_log`` must find each one and name the right leaf
-index or tree head. Forged elements of inclusion and consistency proofs must be refused.
+One log of more than two level-0 tiles is built through the real services (customers created,
+changed, revealed, listed, plus batches of events, some of them sign-ins dated 400 days ago whose
+bodies retention prunes), with gaps in ``seq`` and seven signed tree heads published to the witness
+file. Then 1,050 random tamperings of the stored log, each made as a database administrator would
+(inside the maintenance window the append-only triggers allow) and rolled back afterwards: a
+changed byte in an event, a stored hash (leaf, interior, upper tile), a tile's event order or a
+tree head; deleted, inserted and reordered rows; a deletion passed off as pruned; a truncated tail
+(tiles recomputed or left, later heads kept or deleted); the log state changed; rolled-back tree
+heads; a head re-signed with another key; history rewritten with every hash recomputed.
+``verify_log`` must find each one and name the right leaf index or tree head. Forged elements of
+inclusion and consistency proofs must be refused.
 
 The seed is fixed (``CUSTODIA_TAMPER_SEED`` overrides it); every failure message prints it.
 """
