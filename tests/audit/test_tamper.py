@@ -613,9 +613,10 @@ def test_forged_proof_elements_are_refused(django_capture_on_commit_callbacks):
     assert sum(counts.values()) >= 250 and len(counts) == 4, counts
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: a prune's audit event records how many leaves and ranges it "
-                   "pruned, not which, and may itself be pruned after 6 months; a deletion passed off as a range "
-                   "of such an old prune cannot be told from a real one (see the report of issue 4)")
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="known gap: a prune's audit event records how many leaves and ranges it pruned, not "
+                   "which, and may itself be pruned after 6 months; a deletion passed off as a range of such an "
+                   "old prune cannot be told from a real one")
 def test_a_deletion_passed_off_as_an_old_prune_is_detected(django_capture_on_commit_callbacks):
     rng = random.Random(SEED + 2)
     log = build_log(rng, django_capture_on_commit_callbacks, head_sizes=(150, 300), prune_at=150)
