@@ -89,8 +89,8 @@ def verify_log(progress: Callable[[int, int], None] | None = None, max_problems:
     _verify_pruned_ranges(report, bad)
     roots, edge = _verify_leaves(report, last_seq, bad, progress)
     computed_root = _verify_upper_tiles(report, roots, edge, bad)
-    if computed_root is not None and computed_root != report.root_hash and _stored_root(report.size) != report.root_hash:
-        # (When the stored hashes give the recorded root, a changed leaf or hash was named above.)
+    # When the stored hashes still give the recorded root, the changed leaf or hash was named above.
+    if computed_root is not None and report.root_hash not in (computed_root, _stored_root(report.size)):
         bad(f"the log's recorded root does not match the tree recomputed from its {report.size} leaves")
     _verify_heads(report, bad)
     with connection.cursor() as cursor:
