@@ -9,17 +9,21 @@ index or the bad tree head. Reads the tiles one at a time: memory stays small at
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection
 
-from custodia.audit import heads, leaf, merkle, tiles
-from custodia.audit.models import LogState, PrunedRange, TreeHead
+from custodia.audit import events, heads, leaf, merkle, tiles
+from custodia.audit.models import AuditEvent, LogState, PrunedRange, TreeHead
 
 H = tiles.H
 _sha256 = leaf.hashlib.sha256
+# The shortest retention security events ever have (settings may only lengthen it): a prune's own
+# audit event, a security event, can only have been pruned by a prune this much later.
+MIN_SECURITY_RETENTION_DAYS = 183
 
 
 @dataclass(frozen=True)
@@ -82,9 +86,11 @@ def verify_log(progress: Callable[[int, int], None] | None = None, max_problems:
         problems.append(Problem(message, leaf_index, head_id))
         return len(problems) >= max_problems
 
-    parents = _verify_leaves(report, last_seq, bad, progress)
-    computed_root = _verify_upper_tiles(report, parents, bad)
-    if computed_root is not None and computed_root != report.root_hash:
+    _verify_pruned_ranges(report, bad)
+    roots, edge = _verify_leaves(report, last_seq, bad, progress)
+    computed_root = _verify_upper_tiles(report, roots, edge, bad)
+    # When the stored hashes still give the recorded root, the changed leaf or hash was named above.
+    if computed_root is not None and report.root_hash not in (computed_root, _stored_root(report.size)):
         bad(f"the log's recorded root does not match the tree recomputed from its {report.size} leaves")
     _verify_heads(report, bad)
     with connection.cursor() as cursor:
@@ -93,18 +99,189 @@ def verify_log(progress: Callable[[int, int], None] | None = None, max_problems:
     return report
 
 
-def _verify_leaves(report: Report, last_seq: int, bad, progress) -> list[bytes]:
-    """Level-0 tiles against the events; returns the roots of the full tiles (level 1's bottom)."""
+def _stored_root(size: int) -> bytes | None:
+    try:
+        return tiles.Tiles().root(size)
+    except KeyError:
+        return None
+
+
+# How stored hashes are blamed. Every tile is recomputed from the true leaves (each leaf hash
+# recomputed from its event; the stored one where the body was pruned or is missing) and compared
+# with what is stored. A stored hash is wrong when it differs from the recomputed one AND from the
+# hash of its own stored children: a node that merely sits above a changed leaf or a changed
+# lower hash still matches its children and is not blamed, so the problem is named where it is
+# (the leaf, or the lowest changed hash). Nothing goes unseen: the lowest stored hash that differs
+# from the recomputed tree always differs from its children too, or it is a leaf and the leaf
+# check names it.
+@dataclass
+class _Roots:
+    """The roots of the full tiles of one level: recomputed from the true leaves, and as the
+    stored hashes of each tile's top row give them (what the level above must hold)."""
+    true: list[bytes] = field(default_factory=list)
+    stored: list[bytes] = field(default_factory=list)
+
+    def add(self, true_blob: bytes, stored_blob: bytes) -> None:
+        self.true.append(tiles.full_tile_root(true_blob))
+        self.stored.append(tiles.full_tile_root(stored_blob))
+
+
+def _trim(blob: bytes, width: int, new_width: int) -> bytes:
+    """The stored rows of a tile of ``width`` cut to its first ``new_width`` bottom positions
+    (each row's prefix: the complete subtrees within them)."""
+    return b"".join(blob[tiles.row_offset(width, j):tiles.row_offset(width, j) + (new_width >> j) * H]
+                    for j in range(tiles.HEIGHT) if new_width >> j)
+
+
+def _wrong_nodes(width: int, stored: bytes, true: bytes, below: list[bytes] | None) -> list[tuple[int, int]]:
+    """(row, position) of the stored hashes that differ both from the recomputed tree and from
+    the hash of their stored children (row 0 only in upper tiles: ``below`` are the roots the
+    stored tiles underneath give)."""
+    out = []
+    for j in range(0 if below is not None else 1, tiles.HEIGHT):
+        n = width >> j
+        if not n:
+            break
+        offset = tiles.row_offset(width, j)
+        for p in range(n):
+            at = offset + p * H
+            value = stored[at:at + H]
+            if value == true[at:at + H]:
+                continue
+            if j == 0:
+                local = below[p]
+            else:
+                child = tiles.row_offset(width, j - 1) + 2 * p * H
+                local = _sha256(b"\x01" + stored[child:child + 2 * H]).digest()
+            if value != local:
+                out.append((j, p))
+    return out
+
+
+def _pruned_child_to_blame(width: int, blob: bytes, j: int, p: int, first_index: int, pruned) -> int | None:
+    """A wrong stored hash just above the leaves is blamed on its child instead when that child is
+    the one leaf of the pair whose body was pruned (so its stored hash cannot be recomputed) and
+    the pair's own hash still agrees with the stored hash above it: then the leaf hash changed."""
+    if j != 1 or (p >> 1) >= (width >> 2):
+        return None
+    left, right = first_index + 2 * p, first_index + 2 * p + 1
+    unverified = [i for i in (left, right) if i in pruned]
+    if len(unverified) != 1:
+        return None
+    row1, row2 = tiles.row_offset(width, 1), tiles.row_offset(width, 2)
+    pair = row1 + 2 * (p >> 1) * H
+    parent = row2 + (p >> 1) * H
+    if _sha256(b"\x01" + blob[pair:pair + 2 * H]).digest() != blob[parent:parent + H]:
+        return None
+    return unverified[0]
+
+
+def _verify_pruned_ranges(report: Report, bad) -> None:
+    """Leaf ranges marked pruned must be what a prune recorded: inside the log, not overlapping,
+    each under the audit event of its prune (an ``audit.pruned`` event that comes after them and
+    whose detail covers them, with as many leaves and ranges as the event says). A prune's event
+    may itself have been pruned, by a later prune (at least the minimum retention of security
+    events later) whose ranges reach past the earlier one's. A body deleted and marked pruned by
+    hand is named at its leaf, unless it is passed off as part of a real prune's span (then the
+    prune is named) or as an old prune whose event was pruned since: the prune's event records
+    only the number of its ranges, not the ranges."""
+    rows = list(PrunedRange.objects.order_by("start", "id").values_list("start", "end", "pruned_at", "event_id"))
+    if not rows:
+        return
+    size = report.size
+    prunes = {e.id: e for e in AuditEvent.objects.filter(event_type=events.AUDIT_PRUNED.id).only(
+        "seq", "id", "detail")}  # the prunes whose event is still there (few: they are pruned in turn)
+    prune_leaf: dict = {}  # prune -> the leaf index of its event (None while not integrated)
+    by_event: dict = {}
+    when: dict = {}  # prune -> when it was made
+    named: set = set()  # prunes with a range already found wrong
+    covered = 0
+    for start, end, pruned_at, event_id in rows:
+        when[event_id] = min(pruned_at, when.get(event_id, pruned_at))
+        where = f"leaves {start}–{end - 1} are marked pruned"
+        if not 0 <= start < end:
+            bad(f"{where}: not a range of leaves", leaf_index=max(start, 0))
+            named.add(event_id)
+            continue
+        by_event.setdefault(event_id, []).append((start, end))
+        if start < covered:
+            bad(f"{where}, overlapping another pruned range", leaf_index=start)
+            named.add(event_id)
+        covered = max(covered, end)
+        if end > size:
+            bad(f"{where}, but the log has only {size} leaves (its tail was truncated)", leaf_index=size)
+            named.add(event_id)
+            continue
+        event = prunes.get(event_id)
+        if event is None:
+            continue
+        detail = event.detail if isinstance(event.detail, dict) else {}
+        first, last = detail.get("first_leaf"), detail.get("last_leaf")
+        if not (isinstance(first, int) and isinstance(last, int) and first <= start and end - 1 <= last):
+            bad(f"{where} by the prune of event {event_id}, which pruned only leaves {first}–{last}", leaf_index=start)
+            named.add(event_id)
+        else:
+            if event_id not in prune_leaf:
+                prune_leaf[event_id] = tiles.leaf_index_of(event.seq)
+            index = prune_leaf[event_id]
+            if index is not None and index < end:
+                bad(f"{where} by the prune of event {event_id}, which is leaf {index}: before them", leaf_index=start)
+                named.add(event_id)
+    # The latest prune among the ranges ending after each point: could it have pruned an earlier
+    # prune's event (which comes after that prune's ranges)?
+    by_end = sorted((end, pruned_at) for start, end, pruned_at, _ in rows if start < end)
+    ends = [end for end, _ in by_end]
+    latest_after = [pruned_at for _, pruned_at in by_end]
+    for i in range(len(latest_after) - 2, -1, -1):
+        latest_after[i] = max(latest_after[i], latest_after[i + 1])
+    truncated: list[bool] = []  # asked once, when needed
+    for event_id, ranges in by_event.items():
+        event = prunes.get(event_id)
+        if event is None and event_id not in named:
+            after = bisect.bisect_right(ends, max(end for _, end in ranges))
+            due = when[event_id] + dt.timedelta(days=MIN_SECURITY_RETENTION_DAYS)
+            if after == len(ends) or latest_after[after] < due:
+                # Its event was lost with a truncated tail, or the prune was never made.
+                truncated = truncated or [_tail_truncated(size)]
+                bad(f"leaves {ranges[0][0]}–{ranges[0][1] - 1} are marked pruned by audit event {event_id}, which "
+                    "is no prune in the log, and no prune made later could have pruned it",
+                    leaf_index=size if truncated[0] else ranges[0][0])
+            continue
+        if event_id in named:
+            continue
+        detail = event.detail if isinstance(event.detail, dict) else {}
+        count = sum(end - start for start, end in ranges)
+        if (count, len(ranges)) != (detail.get("count"), detail.get("ranges")):
+            # Which range was added cannot be told: the prune's event records only their number.
+            bad(f"the prune of event {event_id} marks {count} leaves in {len(ranges)} ranges pruned, its event "
+                f"says {detail.get('count')} in {detail.get('ranges')} (a range was added by hand)",
+                leaf_index=ranges[0][0])
+
+
+def _tail_truncated(size: int) -> bool:
+    """Whether a signed tree head in the database or the witness file covers more leaves."""
+    latest = heads.latest_head()
+    published = heads.last_published()
+    try:
+        published_size = int(published["size"]) if published else 0
+    except (KeyError, TypeError, ValueError):
+        published_size = 0
+    return (latest is not None and latest.size > size) or published_size > size
+
+
+def _verify_leaves(report: Report, last_seq: int, bad, progress) -> tuple[_Roots, tuple[int, bytes] | None]:
+    """Level-0 tiles against the events. Returns the roots of the full tiles (level 1's bottom)
+    and the right-edge partial tile recomputed from its leaves (its width and rows), if any."""
     size = report.size
     pruned = _Pruned()
     tile_count = -(-size // tiles.WIDTH)
     select = leaf.leaf_select(connection.vendor)
-    parents: list[bytes] = []
+    roots, edge = _Roots(), None
     previous_last = 0
     with connection.cursor() as cursor:
         cursor.execute('SELECT count(*) FROM audit_logtile WHERE level = 0 AND "index" >= %s', [tile_count])
         if cursor.fetchone()[0]:
-            bad(f"the log has tiles beyond its size of {size} leaves", leaf_index=size)
+            bad(f"the log has tiles beyond its size of {size} leaves (its tail was truncated)", leaf_index=size)
         for k in range(tile_count):
             first_index = k * tiles.WIDTH
             expected_width = min(tiles.WIDTH, size - first_index)
@@ -114,30 +291,29 @@ def _verify_leaves(report: Report, last_seq: int, bad, progress) -> list[bytes]:
             if row is None:
                 if bad(f"leaves {first_index}–{first_index + expected_width - 1}: their tile is missing",
                        leaf_index=first_index):
-                    return parents
+                    return roots, None
                 continue
+            found: list[tuple[int, str]] = []  # (leaf index, message), reported in leaf order
             width, blob, first_seq, seq_blob = row[0], bytes(row[1]), row[2], bytes(row[3] or b"")
-            if width != expected_width or len(blob) != tiles.row_offset(width, tiles.HEIGHT) \
-                    or len(seq_blob) != 8 * width:
-                if bad(f"leaves {first_index}–{first_index + expected_width - 1}: their tile is malformed "
-                       f"(width {width}, expected {expected_width})", leaf_index=first_index):
-                    return parents
+            well_formed = len(blob) == tiles.row_offset(width, tiles.HEIGHT) and len(seq_blob) == 8 * width
+            if well_formed and width > expected_width:
+                found.append((size, f"the tile of leaves from {first_index} holds {width} leaves, the log's size of "
+                                    f"{size} only {expected_width} (its tail was truncated)"))
+                blob, seq_blob = _trim(blob, width, expected_width), seq_blob[:8 * expected_width]
+                width = expected_width
+            if width != expected_width or not well_formed:
+                at = first_index + width if well_formed and 0 < width < expected_width else first_index
+                if bad(f"leaves {at}–{first_index + expected_width - 1}: their tile is malformed "
+                       f"(width {width}, expected {expected_width})", leaf_index=at):
+                    return roots, None
                 continue
             seqs = struct.unpack(f">{width}q", seq_blob)
             bottom = blob[:width * H]
-            if first_seq != seqs[0] or any(b <= a for a, b in zip(seqs, seqs[1:])) or seqs[0] <= previous_last:
-                at = next((i for i in range(1, width) if seqs[i] <= seqs[i - 1]), 0)
-                if bad(f"leaf {first_index + at}: the event order recorded in its tile is damaged",
-                       leaf_index=first_index + at):
-                    return parents
-            upper = blob[width * H:]
-            rebuilt = tiles.build_rows(bottom)[width * H:]
-            if rebuilt != upper:
-                j, p = _first_difference(width, rebuilt, upper)
-                span = 1 << j
-                if bad(f"leaves {first_index + p * span}–{first_index + (p + 1) * span - 1}: a stored hash over "
-                       f"them (tree level {j}) is wrong", leaf_index=first_index + p * span):
-                    return parents
+            out_of_order = next((i for i in range(1, width) if seqs[i] <= seqs[i - 1]), None)
+            if first_seq != seqs[0] or out_of_order is not None or seqs[0] <= previous_last:
+                at = out_of_order or 0
+                found.append((first_index + at, f"leaf {first_index + at}: the event order recorded in its tile "
+                                                "is damaged"))
             # The events of this tile's seq range: each must be its leaf, and nothing else may be there.
             range_end = last_seq if k == tile_count - 1 else seqs[-1]
             cursor.execute(f"SELECT e.seq, e.leaf_hash, {select} FROM audit_auditevent e "
@@ -145,56 +321,61 @@ def _verify_leaves(report: Report, last_seq: int, bad, progress) -> list[bytes]:
             events = {r[0]: r for r in cursor.fetchall()}
             position = {s: i for i, s in enumerate(seqs)}
             for seq in sorted(set(events) - set(position)):
-                at = bisect.bisect_left(seqs, seq)
-                if bad(f"leaf {first_index + at}: event seq {seq} (id {events[seq][2]}) sits in the log's range "
-                       "but is not a leaf of it", leaf_index=first_index + at):
-                    return parents
+                at = first_index + bisect.bisect_left(seqs, seq)
+                found.append((at, f"leaf {at}: event seq {seq} (id {events[seq][2]}) sits in the log's range but "
+                                  "is not a leaf of it"))
+            true_bottom = []
             for i, seq in enumerate(seqs):
                 index = first_index + i
                 stored = bottom[i * H:(i + 1) * H]
                 event = events.get(seq)
                 if event is None:
+                    true_bottom.append(stored)
                     if index in pruned:
                         report.pruned += 1
-                        continue
-                    if bad(f"leaf {index}: its event (seq {seq}) is missing", leaf_index=index):
-                        return parents
+                    else:
+                        found.append((index, f"leaf {index}: its event (seq {seq}) is missing"))
                     continue
                 computed = _sha256(b"\x00" + leaf.from_row(event[2:])).digest()
+                true_bottom.append(computed)
                 if computed != stored:
-                    if bad(f"leaf {index}: event {event[2]} does not match its leaf hash (the event was changed)",
-                           leaf_index=index):
-                        return parents
+                    own = bytes(event[1]) if event[1] is not None else None
+                    why = ("the event was changed" if own == stored else
+                           "the tile's stored hash of the leaf was changed" if own == computed else
+                           "neither its own stored leaf hash nor the tile's matches it")
+                    found.append((index, f"leaf {index}: event {event[2]} does not match its leaf hash ({why})"))
                 elif event[1] is None or bytes(event[1]) != stored:
-                    if bad(f"leaf {index}: the leaf hash stored with event {event[2]} was changed",
-                           leaf_index=index):
-                        return parents
+                    found.append((index, f"leaf {index}: the leaf hash stored with event {event[2]} was changed"))
                 report.leaves_checked += 1
+            true_blob = tiles.build_rows(b"".join(true_bottom))
+            if true_blob != blob:
+                for j, p in _wrong_nodes(width, blob, true_blob, None):
+                    child = _pruned_child_to_blame(width, blob, j, p, first_index, pruned)
+                    if child is not None:
+                        found.append((child, f"leaf {child} (its body pruned): its stored leaf hash was changed"))
+                        continue
+                    span = 1 << j
+                    found.append((first_index + p * span, f"leaves {first_index + p * span}–"
+                                  f"{first_index + (p + 1) * span - 1}: a stored hash over them (tree level {j}) is "
+                                  "wrong"))
+            for index, message in sorted(found, key=lambda item: item[0]):
+                if bad(message, leaf_index=index):
+                    return roots, None
             previous_last = seqs[-1]
             if width == tiles.WIDTH:
-                parents.append(tiles.full_tile_root(blob))
+                roots.add(true_blob, blob)
+            else:
+                edge = (width, true_blob)
             if progress:
                 progress(first_index + width, size)
     if previous_last != last_seq and size:
+        # Integrated events past the last leaf would have been leaves from ``size`` on.
         bad(f"the log says it integrated events up to seq {last_seq}, its last leaf is seq {previous_last}",
-            leaf_index=size - 1)
-    return parents
+            leaf_index=size if last_seq > previous_last else size - 1)
+    return roots, edge
 
 
-def _first_difference(width: int, rebuilt: bytes, stored: bytes) -> tuple[int, int]:
-    """(row j, position) of the first stored hash above the bottom that differs."""
-    offset = 0
-    for j in range(1, tiles.HEIGHT):
-        n = width >> j
-        for p in range(n):
-            a = rebuilt[offset + p * H:offset + (p + 1) * H]
-            if a != stored[offset + p * H:offset + (p + 1) * H]:
-                return j, p
-        offset += n * H
-    return tiles.HEIGHT - 1, 0
-
-
-def _verify_upper_tiles(report: Report, entries: list[bytes], bad) -> bytes | None:
+def _verify_upper_tiles(report: Report, roots: _Roots, edge: tuple[int, bytes] | None, bad) -> bytes | None:
     """Tiles of level 1 and up against the roots recomputed from below; returns the tree's root
     recomputed from the leaves (None when the tree could not be recomputed)."""
     size = report.size
@@ -202,7 +383,13 @@ def _verify_upper_tiles(report: Report, entries: list[bytes], bad) -> bytes | No
         return merkle.EMPTY_ROOT
     # The complete subtrees that make the root, recomputed level by level.
     computed: dict[merkle.NodeId, bytes] = {}
-    level_bottom = entries
+    if edge is not None:
+        width, blob = edge
+        k = size // tiles.WIDTH
+        for j in range(tiles.HEIGHT):
+            for p in range(width >> j):
+                start = tiles.row_offset(width, j) + p * H
+                computed[(j, ((k * tiles.WIDTH) >> j) + p)] = blob[start:start + H]
     t = 1
     with connection.cursor() as cursor:
         while True:
@@ -210,63 +397,56 @@ def _verify_upper_tiles(report: Report, entries: list[bytes], bad) -> bytes | No
             if count == 0:
                 cursor.execute('SELECT count(*) FROM audit_logtile WHERE level >= %s', [t])
                 if cursor.fetchone()[0]:
-                    bad(f"the log has tiles above its height (level {t} and up)")
+                    bad(f"the log has tiles above its height (level {t} and up): its tail was truncated",
+                        leaf_index=size)
                 break
-            if len(level_bottom) != count:
+            if len(roots.true) != count:
                 bad(f"the tree's level {tiles.HEIGHT * t} could not be recomputed (tiles missing below)")
                 return None
             cursor.execute('SELECT "index", width, hashes FROM audit_logtile WHERE level = %s ORDER BY "index"', [t])
             stored = {r[0]: (r[1], bytes(r[2])) for r in cursor.fetchall()}
-            parents = []
+            parents = _Roots()
             span = 1 << (tiles.HEIGHT * t)
             for k in range(-(-count // tiles.WIDTH)):
-                bottom = b"".join(level_bottom[k * tiles.WIDTH:(k + 1) * tiles.WIDTH])
-                blob = tiles.build_rows(bottom)
-                width = len(bottom) // H
+                below = roots.stored[k * tiles.WIDTH:(k + 1) * tiles.WIDTH]
+                blob = tiles.build_rows(b"".join(roots.true[k * tiles.WIDTH:(k + 1) * tiles.WIDTH]))
+                width = len(below)
+                first = k * tiles.WIDTH * span
                 got = stored.pop(k, None)
-                if got is None or got[0] != width or got[1] != blob:
-                    first = k * tiles.WIDTH * span
-                    if got is not None and got[0] == width and len(got[1]) == len(blob):
-                        j, p = _first_bottom_or_row_difference(width, blob, got[1])
-                        first += p * (span << j)
-                    if bad(f"leaves from {first}: a stored hash over them (tile level {t}) is wrong",
+                if got is not None and got[0] > width and len(got[1]) == tiles.row_offset(got[0], tiles.HEIGHT):
+                    if bad(f"the level-{t} tile over leaves from {first} holds {got[0]} entries, the log's size of "
+                           f"{size} only {width} (its tail was truncated)", leaf_index=size):
+                        return None
+                    got = (width, _trim(got[1], got[0], width))
+                if got is None or got[0] != width or len(got[1]) != len(blob):
+                    if bad(f"leaves from {first}: their level-{t} tile is "
+                           + ("missing" if got is None else f"malformed (width {got[0]}, expected {width})"),
                            leaf_index=first):
                         return None
+                elif got[1] != blob:
+                    wrong = _wrong_nodes(width, got[1], blob, below)
+                    for j, p in sorted(wrong, key=lambda node: (node[1] << node[0], node[0])):
+                        at = first + p * (span << j)
+                        if bad(f"leaves from {at}: a stored hash over them (tree level {tiles.HEIGHT * t + j}) is "
+                               "wrong", leaf_index=at):
+                            return None
+                stored_blob = got[1] if got is not None and got[0] == width and len(got[1]) == len(blob) else blob
                 if width == tiles.WIDTH:
-                    parents.append(tiles.full_tile_root(blob))
+                    parents.add(blob, stored_blob)
                 for j in range(tiles.HEIGHT):
                     for p in range(width >> j):
                         start = tiles.row_offset(width, j) + p * H
                         computed[(tiles.HEIGHT * t + j, ((k * tiles.WIDTH) >> j) + p)] = blob[start:start + H]
             if stored:
-                bad(f"the log has unexpected tiles at level {t}")
-            level_bottom = parents
+                bad(f"the log has unexpected tiles at level {t} (beyond its size of {size} leaves)", leaf_index=size)
+            roots = parents
             t += 1
-    # Level-0 tiles' internal nodes were checked against their bottoms; fetch the few the root needs.
     needed = merkle.root_nodes(size)
-    store = tiles.Tiles()
-    hashes = []
-    for node in needed:
-        if node in computed:
-            hashes.append(computed[node])
-        else:
-            try:
-                hashes.extend(store.nodes([node]))
-            except KeyError as exc:
-                bad(str(exc))
-                return None
-    return merkle.fold_root(hashes)
-
-
-def _first_bottom_or_row_difference(width: int, a: bytes, b: bytes) -> tuple[int, int]:
-    offset = 0
-    for j in range(tiles.HEIGHT):
-        n = width >> j
-        for p in range(n):
-            if a[offset + p * H:offset + (p + 1) * H] != b[offset + p * H:offset + (p + 1) * H]:
-                return j, p
-        offset += n * H
-    return 0, 0
+    missing = [node for node in needed if node not in computed]
+    if missing:
+        bad(f"node {missing[0]} of the tree could not be recomputed")
+        return None
+    return merkle.fold_root([computed[node] for node in needed])
 
 
 def _verify_heads(report: Report, bad) -> None:
