@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
+import hmac
 import json
 import logging
 import logging.handlers
@@ -62,6 +64,23 @@ def trusted_keys() -> dict[str, Ed25519PublicKey]:
     for item in settings.CUSTODIA_AUDIT_TRUSTED_KEYS:
         keys.append(Ed25519PublicKey.from_public_bytes(base64.b64decode(item)))
     return {key_id(k): k for k in keys}
+
+
+@functools.lru_cache(maxsize=4)
+def _range_key(seed: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"custodia-pruned-range-v1").derive(seed)
+
+
+def range_mac(start: int, end: int, event_id) -> bytes:
+    """The MAC of a pruned leaf range (``PrunedRange.mac``), under a key derived from the signing
+    seed: only the prune, holding the keyring, can mark leaves pruned."""
+    from custodia.protection.keyring import get_keyring
+
+    key = _range_key(get_keyring().audit_signing_seed())
+    return hmac.new(key, f"{start}:{end}:{event_id}".encode(), "sha256").digest()
 
 
 def sign_bundle(message: bytes) -> bytes:

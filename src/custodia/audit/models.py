@@ -65,6 +65,9 @@ class LogTile(models.Model):
     class Meta:
         indexes = [models.Index(fields=["level", "first_seq"], name="audit_tile_first_seq")]
 
+    def __str__(self) -> str:
+        return f"tile ({self.level}, {self.index}) of {self.width}"
+
 
 class LogState(models.Model):
     """The one row saying how far the sequencer got: tree size and root, last integrated seq."""
@@ -74,6 +77,9 @@ class LogState(models.Model):
     root_hash = models.BinaryField(max_length=32)
     last_seq = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"log of {self.size} leaves"
 
 
 class TreeHead(models.Model):
@@ -89,15 +95,24 @@ class TreeHead(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"tree head #{self.id} (size {self.size})"
+
 
 class PrunedRange(models.Model):
-    """Leaf indexes whose event bodies retention removed (their hashes stay in the tiles)."""
+    """Leaf indexes whose event bodies retention removed (their hashes stay in the tiles). ``mac``
+    (HMAC under a key derived from the log's signing key, outside the database) proves the prune
+    made the mark: a body deleted by hand cannot be passed off as pruned."""
 
     id = models.BigAutoField(primary_key=True)
     start = models.BigIntegerField()  # first leaf index
     end = models.BigIntegerField()  # one past the last
     pruned_at = models.DateTimeField()
-    event_id = models.UUIDField()  # the audit event that records this prune
+    event_id = models.UUIDField()  # the audit event that records this prune (never pruned itself)
+    mac = models.BinaryField(max_length=32)
 
     class Meta:
         ordering = ["start"]
+
+    def __str__(self) -> str:
+        return f"pruned leaves {self.start}–{self.end - 1}"

@@ -9,21 +9,20 @@ index or the bad tree head. Reads the tiles one at a time: memory stays small at
 from __future__ import annotations
 
 import bisect
-import datetime as dt
+import multiprocessing
+import os
 import struct
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, connections
 
-from custodia.audit import events, heads, leaf, merkle, tiles
-from custodia.audit.models import AuditEvent, LogState, PrunedRange, TreeHead
+from custodia.audit import heads, leaf, merkle, retention, tiles
+from custodia.audit.models import LogState, PrunedRange, TreeHead
 
 H = tiles.H
 _sha256 = leaf.hashlib.sha256
-# The shortest retention security events ever have (settings may only lengthen it): a prune's own
-# audit event, a security event, can only have been pruned by a prune this much later.
-MIN_SECURITY_RETENTION_DAYS = 183
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ def verify_log(progress: Callable[[int, int], None] | None = None, max_problems:
         problems.append(Problem(message, leaf_index, head_id))
         return len(problems) >= max_problems
 
-    _verify_pruned_ranges(report, bad)
+    retention.check_pruned_ranges(report.size, bad)
     roots, edge = _verify_leaves(report, last_seq, bad, progress)
     computed_root = _verify_upper_tiles(report, roots, edge, bad)
     # When the stored hashes still give the recorded root, the changed leaf or hash was named above.
@@ -176,122 +175,96 @@ def _pruned_child_to_blame(width: int, blob: bytes, j: int, p: int, first_index:
     return unverified[0]
 
 
-def _verify_pruned_ranges(report: Report, bad) -> None:
-    """Leaf ranges marked pruned must be what a prune recorded: inside the log, not overlapping,
-    each under the audit event of its prune (an ``audit.pruned`` event that comes after them and
-    whose detail covers them, with as many leaves and ranges as the event says). A prune's event
-    may itself have been pruned, by a later prune (at least the minimum retention of security
-    events later) whose ranges reach past the earlier one's. A body deleted and marked pruned by
-    hand is named at its leaf, unless it is passed off as part of a real prune's span (then the
-    prune is named) or as an old prune whose event was pruned since: the prune's event records
-    only the number of its ranges, not the ranges."""
-    rows = list(PrunedRange.objects.order_by("start", "id").values_list("start", "end", "pruned_at", "event_id"))
-    if not rows:
-        return
-    size = report.size
-    prunes = {e.id: e for e in AuditEvent.objects.filter(event_type=events.AUDIT_PRUNED.id).only(
-        "seq", "id", "detail")}  # the prunes whose event is still there (few: they are pruned in turn)
-    prune_leaf: dict = {}  # prune -> the leaf index of its event (None while not integrated)
-    by_event: dict = {}
-    when: dict = {}  # prune -> when it was made
-    named: set = set()  # prunes with a range already found wrong
-    covered = 0
-    for start, end, pruned_at, event_id in rows:
-        when[event_id] = min(pruned_at, when.get(event_id, pruned_at))
-        where = f"leaves {start}–{end - 1} are marked pruned"
-        if not 0 <= start < end:
-            bad(f"{where}: not a range of leaves", leaf_index=max(start, 0))
-            named.add(event_id)
-            continue
-        by_event.setdefault(event_id, []).append((start, end))
-        if start < covered:
-            bad(f"{where}, overlapping another pruned range", leaf_index=start)
-            named.add(event_id)
-        covered = max(covered, end)
-        if end > size:
-            bad(f"{where}, but the log has only {size} leaves (its tail was truncated)", leaf_index=size)
-            named.add(event_id)
-            continue
-        event = prunes.get(event_id)
-        if event is None:
-            continue
-        detail = event.detail if isinstance(event.detail, dict) else {}
-        first, last = detail.get("first_leaf"), detail.get("last_leaf")
-        if not (isinstance(first, int) and isinstance(last, int) and first <= start and end - 1 <= last):
-            bad(f"{where} by the prune of event {event_id}, which pruned only leaves {first}–{last}", leaf_index=start)
-            named.add(event_id)
-        else:
-            if event_id not in prune_leaf:
-                prune_leaf[event_id] = tiles.leaf_index_of(event.seq)
-            index = prune_leaf[event_id]
-            if index is not None and index < end:
-                bad(f"{where} by the prune of event {event_id}, which is leaf {index}: before them", leaf_index=start)
-                named.add(event_id)
-    # The latest prune among the ranges ending after each point: could it have pruned an earlier
-    # prune's event (which comes after that prune's ranges)?
-    by_end = sorted((end, pruned_at) for start, end, pruned_at, _ in rows if start < end)
-    ends = [end for end, _ in by_end]
-    latest_after = [pruned_at for _, pruned_at in by_end]
-    for i in range(len(latest_after) - 2, -1, -1):
-        latest_after[i] = max(latest_after[i], latest_after[i + 1])
-    truncated: list[bool] = []  # asked once, when needed
-    for event_id, ranges in by_event.items():
-        event = prunes.get(event_id)
-        if event is None and event_id not in named:
-            after = bisect.bisect_right(ends, max(end for _, end in ranges))
-            due = when[event_id] + dt.timedelta(days=MIN_SECURITY_RETENTION_DAYS)
-            if after == len(ends) or latest_after[after] < due:
-                # Its event was lost with a truncated tail, or the prune was never made.
-                truncated = truncated or [_tail_truncated(size)]
-                bad(f"leaves {ranges[0][0]}–{ranges[0][1] - 1} are marked pruned by audit event {event_id}, which "
-                    "is no prune in the log, and no prune made later could have pruned it",
-                    leaf_index=size if truncated[0] else ranges[0][0])
-            continue
-        if event_id in named:
-            continue
-        detail = event.detail if isinstance(event.detail, dict) else {}
-        count = sum(end - start for start, end in ranges)
-        if (count, len(ranges)) != (detail.get("count"), detail.get("ranges")):
-            # Which range was added cannot be told: the prune's event records only their number.
-            bad(f"the prune of event {event_id} marks {count} leaves in {len(ranges)} ranges pruned, its event "
-                f"says {detail.get('count')} in {detail.get('ranges')} (a range was added by hand)",
-                leaf_index=ranges[0][0])
+# Verifying more leaves than this uses one process per core for the level-0 tiles (the events'
+# canonical forms and hashes are most of the work); smaller logs, and any verification inside an
+# open transaction (whose data other processes cannot see), stay in this process.
+PARALLEL_FROM = 100_000
 
 
-def _tail_truncated(size: int) -> bool:
-    """Whether a signed tree head in the database or the witness file covers more leaves."""
-    latest = heads.latest_head()
-    published = heads.last_published()
-    try:
-        published_size = int(published["size"]) if published else 0
-    except (KeyError, TypeError, ValueError):
-        published_size = 0
-    return (latest is not None and latest.size > size) or published_size > size
+@dataclass
+class _LeafPart:
+    """What checking a run of level-0 tiles found (a worker process's answer)."""
+
+    found: list = field(default_factory=list)  # (leaf index, message), in leaf order
+    roots: _Roots = field(default_factory=_Roots)
+    edge: tuple[int, bytes] | None = None
+    checked: int = 0
+    pruned: int = 0
+    last_seq: int = 0
 
 
 def _verify_leaves(report: Report, last_seq: int, bad, progress) -> tuple[_Roots, tuple[int, bytes] | None]:
     """Level-0 tiles against the events. Returns the roots of the full tiles (level 1's bottom)
     and the right-edge partial tile recomputed from its leaves (its width and rows), if any."""
     size = report.size
-    pruned = _Pruned()
     tile_count = -(-size // tiles.WIDTH)
-    select = leaf.leaf_select(connection.vendor)
-    roots, edge = _Roots(), None
-    previous_last = 0
     with connection.cursor() as cursor:
         cursor.execute('SELECT count(*) FROM audit_logtile WHERE level = 0 AND "index" >= %s', [tile_count])
         if cursor.fetchone()[0]:
             bad(f"the log has tiles beyond its size of {size} leaves (its tail was truncated)", leaf_index=size)
-        for k in range(tile_count):
+    workers = min(os.cpu_count() or 1, 4)
+    if size >= PARALLEL_FROM and workers > 1 and not connection.in_atomic_block:
+        bounds = [tile_count * i // workers for i in range(workers + 1)]
+        connections.close_all()  # the workers open their own
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            parts = list(pool.map(_leaf_range_in_worker, bounds[:-1], bounds[1:], [size] * workers,
+                                  [last_seq] * workers))
+    else:
+        parts = [_leaf_range(0, tile_count, size, last_seq, progress)]
+    roots, edge = _Roots(), None
+    for part in parts:
+        for index, message in part.found:
+            if bad(message, leaf_index=index):
+                return roots, None
+        roots.true.extend(part.roots.true)
+        roots.stored.extend(part.roots.stored)
+        edge = part.edge or edge
+        report.leaves_checked += part.checked
+        report.pruned += part.pruned
+    previous_last = parts[-1].last_seq if parts else 0
+    if previous_last != last_seq and size:
+        # Integrated events past the last leaf would have been leaves from ``size`` on.
+        bad(f"the log says it integrated events up to seq {last_seq}, its last leaf is seq {previous_last}",
+            leaf_index=size if last_seq > previous_last else size - 1)
+    return roots, edge
+
+
+def _leaf_range_in_worker(k_start: int, k_end: int, size: int, last_seq: int) -> _LeafPart:
+    try:
+        return _leaf_range(k_start, k_end, size, last_seq, None)
+    finally:
+        connections.close_all()
+
+
+def _previous_last_seq(k: int) -> int:
+    """The seq of the last leaf before tile ``k`` (0 for the first tile, or when unreadable)."""
+    if k == 0:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT seqs FROM audit_logtile WHERE level = 0 AND "index" = %s', [k - 1])
+        row = cursor.fetchone()
+    blob = bytes(row[0]) if row and row[0] is not None else b""
+    return struct.unpack(">q", blob[-8:])[0] if len(blob) >= 8 and len(blob) % 8 == 0 else 0
+
+
+def _leaf_range(k_start: int, k_end: int, size: int, last_seq: int, progress,
+                max_problems: int = 100) -> _LeafPart:
+    """Check level-0 tiles k_start..k_end-1: every leaf against its event, every stored hash."""
+    part = _LeafPart()
+    pruned = _Pruned()
+    tile_count = -(-size // tiles.WIDTH)
+    select = leaf.leaf_select(connection.vendor)
+    previous_last = _previous_last_seq(k_start)
+    with connection.cursor() as cursor:
+        for k in range(k_start, k_end):
             first_index = k * tiles.WIDTH
             expected_width = min(tiles.WIDTH, size - first_index)
             cursor.execute('SELECT width, hashes, first_seq, seqs FROM audit_logtile WHERE level = 0 AND "index" = %s',
                            [k])
             row = cursor.fetchone()
             if row is None:
-                if bad(f"leaves {first_index}–{first_index + expected_width - 1}: their tile is missing",
-                       leaf_index=first_index):
-                    return roots, None
+                part.found.append((first_index, f"leaves {first_index}–{first_index + expected_width - 1}: their "
+                                                "tile is missing"))
                 continue
             found: list[tuple[int, str]] = []  # (leaf index, message), reported in leaf order
             width, blob, first_seq, seq_blob = row[0], bytes(row[1]), row[2], bytes(row[3] or b"")
@@ -303,9 +276,8 @@ def _verify_leaves(report: Report, last_seq: int, bad, progress) -> tuple[_Roots
                 width = expected_width
             if width != expected_width or not well_formed:
                 at = first_index + width if well_formed and 0 < width < expected_width else first_index
-                if bad(f"leaves {at}–{first_index + expected_width - 1}: their tile is malformed "
-                       f"(width {width}, expected {expected_width})", leaf_index=at):
-                    return roots, None
+                part.found.append((at, f"leaves {at}–{first_index + expected_width - 1}: their tile is malformed "
+                                       f"(width {width}, expected {expected_width})"))
                 continue
             seqs = struct.unpack(f">{width}q", seq_blob)
             bottom = blob[:width * H]
@@ -332,7 +304,7 @@ def _verify_leaves(report: Report, last_seq: int, bad, progress) -> tuple[_Roots
                 if event is None:
                     true_bottom.append(stored)
                     if index in pruned:
-                        report.pruned += 1
+                        part.pruned += 1
                     else:
                         found.append((index, f"leaf {index}: its event (seq {seq}) is missing"))
                     continue
@@ -346,7 +318,7 @@ def _verify_leaves(report: Report, last_seq: int, bad, progress) -> tuple[_Roots
                     found.append((index, f"leaf {index}: event {event[2]} does not match its leaf hash ({why})"))
                 elif event[1] is None or bytes(event[1]) != stored:
                     found.append((index, f"leaf {index}: the leaf hash stored with event {event[2]} was changed"))
-                report.leaves_checked += 1
+                part.checked += 1
             true_blob = tiles.build_rows(b"".join(true_bottom))
             if true_blob != blob:
                 for j, p in _wrong_nodes(width, blob, true_blob, None):
@@ -358,21 +330,18 @@ def _verify_leaves(report: Report, last_seq: int, bad, progress) -> tuple[_Roots
                     found.append((first_index + p * span, f"leaves {first_index + p * span}–"
                                   f"{first_index + (p + 1) * span - 1}: a stored hash over them (tree level {j}) is "
                                   "wrong"))
-            for index, message in sorted(found, key=lambda item: item[0]):
-                if bad(message, leaf_index=index):
-                    return roots, None
+            part.found.extend(sorted(found, key=lambda item: item[0]))
+            if len(part.found) >= max_problems:
+                break
             previous_last = seqs[-1]
             if width == tiles.WIDTH:
-                roots.add(true_blob, blob)
+                part.roots.add(true_blob, blob)
             else:
-                edge = (width, true_blob)
+                part.edge = (width, true_blob)
             if progress:
                 progress(first_index + width, size)
-    if previous_last != last_seq and size:
-        # Integrated events past the last leaf would have been leaves from ``size`` on.
-        bad(f"the log says it integrated events up to seq {last_seq}, its last leaf is seq {previous_last}",
-            leaf_index=size if last_seq > previous_last else size - 1)
-    return roots, edge
+    part.last_seq = previous_last
+    return part
 
 
 def _verify_upper_tiles(report: Report, roots: _Roots, edge: tuple[int, bytes] | None, bad) -> bytes | None:

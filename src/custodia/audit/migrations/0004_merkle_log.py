@@ -72,6 +72,7 @@ class Migration(migrations.Migration):
                 ('end', models.BigIntegerField()),
                 ('pruned_at', models.DateTimeField()),
                 ('event_id', models.UUIDField()),
+                ('mac', models.BinaryField(max_length=32)),
             ],
             options={
                 'ordering': ['start'],

@@ -26,9 +26,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from custodia.cli import HIDDEN_BASE_ARGUMENTS, console, escape, resolve_actor
 from custodia.audit import bundles, events, heads, proofs, retention, verify
 from custodia.audit.services import audit_record
+from custodia.cli import HIDDEN_BASE_ARGUMENTS, console, error_console, escape, resolve_actor
 
 
 def _when(text: str) -> dt.datetime:
@@ -75,7 +75,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         out = console()
-        actor = resolve_actor(None, out)
+        actor = resolve_actor(None, error_console())  # stdout carries JSON and leaves alone
         action = opts["action"]
         try:
             getattr(self, f"_{action}")(out, actor, opts)
