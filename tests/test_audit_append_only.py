@@ -51,9 +51,8 @@ def test_failing_audit_write_fails_the_operation(org, monkeypatch):
 
 
 def test_failing_audit_write_fails_the_read(org, customer_factory, monkeypatch):
-    from custodia.customers import selectors
-
     from custodia.audit import services as audit_services
+    from custodia.customers import selectors
 
     customer = customer_factory(org.rep)
 

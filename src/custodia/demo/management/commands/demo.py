@@ -11,11 +11,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from custodia.access.models import User
+from custodia.audit.heads import sign_head
 from custodia.demo import loader
 from custodia.demo.generator import DEFAULT_SEED
 from custodia.identity.selectors import mfa_enrolled, mfa_required
 from custodia.kernel.actor import Actor
-from custodia.audit.heads import sign_head
 from custodia.reviews.services import campaigns_open
 
 
