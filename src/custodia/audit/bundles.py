@@ -86,7 +86,7 @@ def _events(scope: Scope, size: int) -> Iterator[tuple[int, int, bytes]]:
             index = tiles.leaf_index_of(row[0])
             if index is None or index >= size:
                 continue  # recorded after the head (e.g. this export's own event)
-            yield row[0], index, leaf.from_row(row[1:])
+            yield row[0], index, leaf.row_reader(connection.vendor)(row[1:])
 
 
 def export_bundle(out: BinaryIO, *, actor: Actor, scope: Scope) -> dict:

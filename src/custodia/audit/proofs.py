@@ -109,4 +109,4 @@ def leaf_lines(start: int, end: int) -> Iterator[str]:
                 if row is None:
                     yield "pruned:" + _b64(blob[i * tiles.H:(i + 1) * tiles.H])
                 else:
-                    yield _b64(leaf.from_row(row))
+                    yield _b64(leaf.row_reader(connection.vendor)(row))

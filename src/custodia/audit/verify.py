@@ -14,6 +14,7 @@ import os
 import struct
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connection, connections
@@ -236,6 +237,39 @@ def _leaf_range_in_worker(k_start: int, k_end: int, size: int, last_seq: int) ->
         connections.close_all()
 
 
+@contextmanager
+def _fast_cursor():
+    """A cursor for reading a million rows, and its parameter mark. On SQLite, the driver's own
+    cursor (Django's wrapper costs a quarter of the fetch) over a memory-mapped file."""
+    if connection.vendor != "sqlite":
+        with connection.cursor() as cursor:
+            yield cursor, "%s"
+        return
+    connection.ensure_connection()
+    raw = connection.connection.cursor()
+    try:
+        raw.execute("PRAGMA mmap_size = 1073741824")
+        yield raw, "?"
+    finally:
+        raw.close()
+
+
+def _intact_bottom(events: dict, seqs, bottom: bytes, read) -> list[bytes] | None:
+    """The common case, checked fast: every leaf of the tile has its event, and the recomputed
+    leaf hashes equal both the tile's bottom row and the events' own stored hashes. Returns the
+    recomputed hashes then; None sends the tile to the leaf-by-leaf check that names what is wrong."""
+    try:
+        rows = [events[seq] for seq in seqs]
+    except KeyError:
+        return None
+    computed = [_sha256(b"\x00" + read(row[2:])).digest() for row in rows]
+    if b"".join(computed) != bottom:
+        return None
+    if b"".join(bytes(row[1]) if row[1] is not None else b"?" for row in rows) != bottom:
+        return None
+    return computed
+
+
 def _previous_last_seq(k: int) -> int:
     """The seq of the last leaf before tile ``k`` (0 for the first tile, or when unreadable)."""
     if k == 0:
@@ -254,13 +288,14 @@ def _leaf_range(k_start: int, k_end: int, size: int, last_seq: int, progress,
     pruned = _Pruned()
     tile_count = -(-size // tiles.WIDTH)
     select = leaf.leaf_select(connection.vendor)
+    read = leaf.row_reader(connection.vendor)
     previous_last = _previous_last_seq(k_start)
-    with connection.cursor() as cursor:
+    with _fast_cursor() as (cursor, mark):
         for k in range(k_start, k_end):
             first_index = k * tiles.WIDTH
             expected_width = min(tiles.WIDTH, size - first_index)
-            cursor.execute('SELECT width, hashes, first_seq, seqs FROM audit_logtile WHERE level = 0 AND "index" = %s',
-                           [k])
+            cursor.execute('SELECT width, hashes, first_seq, seqs FROM audit_logtile WHERE level = 0 AND "index" = '
+                           + mark, [k])
             row = cursor.fetchone()
             if row is None:
                 part.found.append((first_index, f"leaves {first_index}–{first_index + expected_width - 1}: their "
@@ -289,15 +324,19 @@ def _leaf_range(k_start: int, k_end: int, size: int, last_seq: int, progress,
             # The events of this tile's seq range: each must be its leaf, and nothing else may be there.
             range_end = last_seq if k == tile_count - 1 else seqs[-1]
             cursor.execute(f"SELECT e.seq, e.leaf_hash, {select} FROM audit_auditevent e "
-                           "WHERE e.seq > %s AND e.seq <= %s ORDER BY e.seq", [previous_last, max(range_end, seqs[-1])])
+                           f"WHERE e.seq > {mark} AND e.seq <= {mark} ORDER BY e.seq", [previous_last, max(range_end, seqs[-1])])
             events = {r[0]: r for r in cursor.fetchall()}
             position = {s: i for i, s in enumerate(seqs)}
             for seq in sorted(set(events) - set(position)):
                 at = first_index + bisect.bisect_left(seqs, seq)
                 found.append((at, f"leaf {at}: event seq {seq} (id {events[seq][2]}) sits in the log's range but "
                                   "is not a leaf of it"))
-            true_bottom = []
-            for i, seq in enumerate(seqs):
+            true_bottom = _intact_bottom(events, seqs, bottom, read) if len(events) == width else None
+            if true_bottom is not None:
+                part.checked += width
+            for i, seq in enumerate(seqs if true_bottom is None else ()):
+                if i == 0:
+                    true_bottom = []
                 index = first_index + i
                 stored = bottom[i * H:(i + 1) * H]
                 event = events.get(seq)
@@ -308,7 +347,7 @@ def _leaf_range(k_start: int, k_end: int, size: int, last_seq: int, progress,
                     else:
                         found.append((index, f"leaf {index}: its event (seq {seq}) is missing"))
                     continue
-                computed = _sha256(b"\x00" + leaf.from_row(event[2:])).digest()
+                computed = _sha256(b"\x00" + read(event[2:])).digest()
                 true_bottom.append(computed)
                 if computed != stored:
                     own = bytes(event[1]) if event[1] is not None else None
