@@ -34,8 +34,8 @@ class _ScopeFields(forms.Form):
     person = forms.CharField(
         label=_("Person (username)"), required=False, max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "rep01"}))
-    since = forms.DateField(label=_("From"), required=False, widget=DATE)
-    until = forms.DateField(label=_("Until (inclusive)"), required=False, widget=DATE)
+    since = forms.DateField(label=_("Start date"), required=False, widget=DATE)
+    until = forms.DateField(label=_("End date (inclusive)"), required=False, widget=DATE)
 
     def clean_person(self):
         return (self.cleaned_data.get("person") or "").strip()
@@ -56,6 +56,10 @@ class AuditSearchForm(_ScopeFields):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = action_choices()
+
+    def ordered(self):
+        """The fields in the order of the filter bar: who and what first, then the dates."""
+        return [self[name] for name in ("customer", "person", "action", "since", "until")]
 
     def filters(self) -> dict:
         """The cleaned filters as ``audit_search`` takes them."""

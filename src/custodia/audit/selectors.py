@@ -111,8 +111,7 @@ def audit_search(actor: Actor, *, customer_id=None, person: str | None = None, a
     """One page (50 events, newest first) of the events matching every filter given: the customer
     concerned (its id: subject or target), the person who acted (username), the action (api name)
     and the time (``since`` inclusive; a date ``until`` includes that day). Records AUDIT_SEARCHED
-    with the filters, in the same transaction as nothing else: the read is on record before it is
-    returned. Raises ``PermissionDenied`` without read_audit, ``UnknownEvent`` for an unknown action."""
+    with the filters before anything is returned (a failing audit write fails the search). Raises ``PermissionDenied`` without read_audit, ``UnknownEvent`` for an unknown action."""
     check_may_read(actor)
     person, action = (person or "").strip(), (action or "").strip()
     if customer_id is not None and not isinstance(customer_id, uuid.UUID):
@@ -127,7 +126,9 @@ def audit_search(actor: Actor, *, customer_id=None, person: str | None = None, a
     filters = {"customer": str(customer_id) if customer_id else None, "person": person or None,
                "action": action or None, "since": _iso(since), "until": _iso(until)}
     with transaction.atomic():
-        audit_record(actor=actor, event=events.AUDIT_SEARCHED, target_type="audit_log", subject_id=customer_id,
+        # The customer filter goes in the detail, not the subject: an auditor reading the log is
+        # not processing that customer's data, and the customer's access history stays theirs.
+        audit_record(actor=actor, event=events.AUDIT_SEARCHED, target_type="audit_log",
                      detail={"filters": filters, "page": page_obj.number,
                              "matches": min(paginator.count, COUNT_CAP)})
     return SearchResult(rows=rows, page=page_obj, capped=paginator.count > COUNT_CAP)

@@ -131,11 +131,10 @@ class BundleView(ActorView):
         return render(request, "audit/bundle.html", {"form": BundleForm(initial=initial)})
 
     def post(self, request):
-        from custodia.audit import bundles  # its zip writer is optional at import time
-
         form = BundleForm(request.POST)
         if not form.is_valid():
             return render(request, "audit/bundle.html", {"form": form}, status=400)
+        from custodia.audit import bundles  # imported here: the search pages do not need its zip writer
         data = form.cleaned_data
         user = data.get("person")
         scope = bundles.Scope(customer_id=data.get("customer"), person_id=user.pk if user else None,
