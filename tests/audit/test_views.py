@@ -18,6 +18,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import Q
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -145,6 +146,22 @@ class TestSearch:
         assert "?person=system%3Apager&page=2" in text(first)
         second = auditor.get(reverse("audit:search"), {"person": "system:pager", "page": 2})
         assert len(second.context["rows"]) == 5
+
+    def test_query_count_does_not_grow_with_the_rows(self, org, world):
+        auditor = signed_in(org.auditor)
+        auditor.get(reverse("audit:search"))  # warm the session and the role cache
+
+        def queries(**params):
+            with CaptureQueriesContext(connection) as captured:
+                assert auditor.get(reverse("audit:search"), params).status_code == 200
+            return len(captured)
+
+        few = queries(person="rep03")
+        with transaction.atomic():
+            for _ in range(60):
+                audit_record(actor=Actor.system("pager"), event=events.AUDIT_HEAD_SIGNED, target_type="audit_log")
+        heads.sign_head()
+        assert queries() <= few + 2  # a full page of 50: at most a tile lookup or two more
 
     def test_each_search_is_audited_with_its_filters(self, org, world):
         mine, _other = world
