@@ -111,7 +111,8 @@ def audit_search(actor: Actor, *, customer_id=None, person: str | None = None, a
     """One page (50 events, newest first) of the events matching every filter given: the customer
     concerned (its id: subject or target), the person who acted (username), the action (api name)
     and the time (``since`` inclusive; a date ``until`` includes that day). Records AUDIT_SEARCHED
-    with the filters before anything is returned (a failing audit write fails the search). Raises ``PermissionDenied`` without read_audit, ``UnknownEvent`` for an unknown action."""
+    with the filters before anything is returned (a failing audit write fails the search).
+    Raises ``PermissionDenied`` without read_audit, ``UnknownEvent`` for an unknown action."""
     check_may_read(actor)
     person, action = (person or "").strip(), (action or "").strip()
     if customer_id is not None and not isinstance(customer_id, uuid.UUID):
