@@ -25,6 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 
 from custodia.access.models import Role
+from custodia.audit.models import AuditEvent
 from custodia.customers import record_services
 from custodia.kernel.actor import Actor
 from custodia.kernel.views import ActorView
@@ -61,7 +62,8 @@ class Case:
 @dataclass(frozen=True)
 class Expect:
     """``kind``: public | signed_in (any signed-in person, no customer data) | ui | api
-    (customer data: scope rules apply) | security (manage_roles). ``obj``: what the id parameters name."""
+    (customer data: scope rules apply) | security (manage_roles) | audit (read_audit). ``obj``: what
+    the id parameters name."""
 
     kind: str
     cases: tuple[Case, ...]
@@ -81,6 +83,16 @@ def security(*cases, obj=None):
     """A security-admin page (manage_roles): secadmin in; every other role 403, a superuser too
     (separation of duties); a random id 404."""
     return Expect("security", tuple(Case(c.method, c.data, c.ok, "secadmin", False) for c in cases), obj)
+
+
+def audit(*cases, obj=None):
+    """An audit-log page (read_audit): the auditor, compliance, the security admin and a superuser
+    in; a rep, a manager, legal and HR 403; a random id 404."""
+    return Expect("audit", tuple(Case(c.method, c.data, c.ok, "auditor", False) for c in cases), obj)
+
+
+READ_AUDIT = ("in_scope", "compliance", "secadmin", "admin")
+NO_READ_AUDIT = ("rep", "manager", "legal", "hr")
 
 
 def _ok(*codes):
@@ -198,6 +210,12 @@ EXPECTATIONS: dict[str, Expect] = {
     "approvals:request_reveal": ui(Case("get"), Case("post", {"purpose": "contact_customer"})),
     "approvals:trace": ui(Case("get", actor="compliance", scoped=False),
                           Case("post", {"export_id": str(uuid.UUID(int=7))}, actor="compliance", scoped=False)),
+    # the audit log (read_audit: auditor, compliance, security admin; never any customer's personal data)
+    "audit:search": audit(Case("get")),
+    "audit:integrity": audit(Case("get"), Case("post", {"op": "verify"}), Case("post", {"op": "sign"}, ok=_ok(302))),
+    "audit:public_key": audit(Case("get")),
+    "audit:bundle": audit(Case("get"), Case("post", {"customer": CUSTOMER})),  # 200: the zip
+    "audit:proof": audit(Case("get"), obj="audit_event"),
     "approvals-api:request-list": Expect("signed_in", (Case("get"), Case("post", {
         "kind": "reveal", "customer": CUSTOMER, "field": "id_number", "purpose": "contact_customer"},
         ok=_ok(201, 404)),), None),  # 404: the customer is not in the person's scope
@@ -323,10 +341,11 @@ def world(db):
             if kind != "customer":
                 record = record_services.record_create(actor=system, kind=kind, customer_id=customer.pk, data=data)
                 ids[scope][kind] = record.pk
-    ids["random"] = {kind: uuid.uuid4() for kind in (*API_INPUT, "role", "grant", "person")}
+    ids["random"] = {kind: uuid.uuid4() for kind in (*API_INPUT, "role", "grant", "person", "audit_event")}
     role = Role.objects.get(code="rep")
     ids["in"] |= {"role": role.pk, "grant": role.grants.get(object_type="customer").pk, "person": org.rep.pk}
     ids["in"]["authenticator"] = 2**31 - 1  # a security key id nobody has
+    ids["in"]["audit_event"] = AuditEvent.objects.order_by("seq").values_list("id", flat=True).first()
     campaign = next(c for c in campaigns_open(actor=system) if c.reviewer_id == org.manager.pk)
     ids["in"] |= {"campaign": campaign.pk, "review_item": campaign.items.get(subject=org.rep, kind="role").pk}
     return org, ids
@@ -365,6 +384,10 @@ def _cases():
             if expect.kind == "security":
                 whos += ["in_scope", "auditor", "legal", "hr", "rep", "compliance", "admin"]
                 whos += ["random_id"] if _has_object(route, case) else []
+            elif expect.kind == "audit":
+                # A customer id in audit input is a filter (an unknown one finds no events), not an object.
+                whos += [*READ_AUDIT, *NO_READ_AUDIT]
+                whos += ["random_id"] if OBJECT_KWARGS & set(route.params) else []
             elif expect.kind in ("ui", "api", "signed_in"):
                 whos += [*NO_CUSTOMER_ROLES, "in_scope"]
             else:
@@ -400,6 +423,10 @@ def test_authorisation_matrix(client, world, name, index, who):
             assert code == 302 and response["Location"].startswith(reverse("login")), where
     elif expect.kind == "security" and who not in ("in_scope", "random_id"):
         assert code == 403, where  # manage_roles only
+    elif expect.kind == "audit" and who in NO_READ_AUDIT:
+        assert code == 403, where  # read_audit only
+    elif expect.kind == "audit" and who in READ_AUDIT:
+        assert code in case.ok, f"{where}: {code} {response.content[:300]!r}"
     elif who in NO_CUSTOMER_ROLES:
         if expect.kind in ("ui", "api"):
             assert code in (403, 404), where

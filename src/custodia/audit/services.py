@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from custodia.audit import leaf
@@ -181,3 +181,32 @@ def decrypt_change(row: AuditEvent, keys: KeyBag) -> dict | None:
         return None
     return json.loads(keys.decrypt("audit_auditevent", "change_enc", row.id, row.change_enc))
 
+
+
+def log_verify(*, actor: Actor):
+    """Verify the whole log now (``custodia audit verify`` from the UI); returns the
+    ``verify.Report``. Who: read_audit. Audits AUDIT_VERIFIED with the outcome, like the CLI."""
+    from custodia.audit import events, verify
+    from custodia.audit.selectors import check_may_read
+
+    check_may_read(actor)
+    report = verify.verify_log()
+    with transaction.atomic():
+        audit_record(actor=actor, event=events.AUDIT_VERIFIED, target_type="audit_log",
+                     outcome="success" if report.ok else "failure",
+                     detail={"size": report.size, "problems": len(report.problems),
+                             "first_bad_leaf": report.first_bad_leaf, "first_bad_head": report.first_bad_head})
+    return report
+
+
+def head_sign_now(*, actor: Actor):
+    """Integrate pending events and sign a tree head now (``custodia audit sign`` from the UI);
+    returns the new ``TreeHead``. Who: read_audit. Audits AUDIT_HEAD_SIGNED first, so the head
+    covers its own record."""
+    from custodia.audit import events, heads
+    from custodia.audit.selectors import check_may_read
+
+    check_may_read(actor)
+    with transaction.atomic():
+        audit_record(actor=actor, event=events.AUDIT_HEAD_SIGNED, target_type="audit_log")
+    return heads.sign_head()

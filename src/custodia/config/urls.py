@@ -13,6 +13,7 @@ urlpatterns = [
     path("security/", include("custodia.access.admin_urls")),  # roles and people (manage_roles)
     path("reviews/", include("custodia.reviews.urls")),  # access reviews (re-certification)
     path("", include("custodia.approvals.urls")),  # /approvals/, /exports/trace/
+    path("audit/", include("custodia.audit.urls")),  # audit search, integrity, evidence bundles (read_audit)
     path("", include("custodia.protection.urls")),
     path("", include("custodia.customers.urls")),
 ]
