@@ -20,14 +20,12 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from custodia.access.choices import Action
-from custodia.access.policy import allows
 from custodia.audit import events, heads, leaf, tiles
 from custodia.audit.bundle_format import BundleEvent, write_bundle
 from custodia.audit.models import AuditEvent
+from custodia.audit.selectors import check_may_read
 from custodia.audit.services import audit_record
 from custodia.kernel.actor import Actor
-from custodia.kernel.errors import PermissionDenied
 
 MAX_EVENTS = 200_000
 
@@ -64,11 +62,6 @@ class Scope:
                 "until": leaf.format_time(self.until) if self.until else None}
 
 
-def check_may_export(actor: Actor) -> None:
-    if not (actor.is_system or allows(actor, Action.READ_AUDIT)):
-        raise PermissionDenied("exporting evidence bundles needs the read_audit permission")
-
-
 def _events(scope: Scope, size: int) -> Iterator[tuple[int, int, bytes]]:
     """(seq, leaf index, leaf input) of the scope's integrated events, in log order."""
     select = leaf.leaf_select(connection.vendor)
@@ -92,7 +85,7 @@ def _events(scope: Scope, size: int) -> Iterator[tuple[int, int, bytes]]:
 def export_bundle(out: BinaryIO, *, actor: Actor, scope: Scope) -> dict:
     """Write the bundle to ``out`` (a file opened for binary writing); returns its manifest.
     Signs a fresh tree head first, so every event recorded until now is covered."""
-    check_may_export(actor)
+    check_may_read(actor)
     head = heads.sign_head()
     store = tiles.Tiles()
 

@@ -22,12 +22,10 @@ import sys
 import uuid
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from custodia.audit import bundles, events, heads, proofs, retention, verify
-from custodia.audit.services import audit_record
+from custodia.audit import bundles, heads, proofs, retention, services
 from custodia.cli import HIDDEN_BASE_ARGUMENTS, console, error_console, escape, resolve_actor
 
 
@@ -85,12 +83,7 @@ class Command(BaseCommand):
     # -- actions ---------------------------------------------------------------------------------
     def _verify(self, out, actor, opts):
         with out.status("Verifying the audit log…"):
-            report = verify.verify_log()
-        with transaction.atomic():
-            audit_record(actor=actor, event=events.AUDIT_VERIFIED, target_type="audit_log",
-                         outcome="success" if report.ok else "failure",
-                         detail={"size": report.size, "problems": len(report.problems),
-                                 "first_bad_leaf": report.first_bad_leaf, "first_bad_head": report.first_bad_head})
+            report = services.log_verify(actor=actor)
         published = report.published
         out.print(f"Leaves: {report.size} ({report.leaves_checked} recomputed from their events, "
                   f"{report.pruned} pruned, {report.pending} pending integration)")
@@ -150,9 +143,7 @@ class Command(BaseCommand):
             sys.stdout.write(line + "\n")
 
     def _sign(self, out, actor, opts):
-        with transaction.atomic():
-            audit_record(actor=actor, event=events.AUDIT_HEAD_SIGNED, target_type="audit_log")
-        head = heads.sign_head()
+        head = services.head_sign_now(actor=actor)
         data = heads.head_json(head)
         out.print(f"Signed tree head: size {data['size']}, root {data['root_hash']}, {data['time']}")
 
