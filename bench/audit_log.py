@@ -17,7 +17,6 @@ line ``BENCH-RESULT {json}``; anything else is progress.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import random
 import sqlite3
@@ -29,24 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import django  # noqa: E402
-
-django.setup()
-
-from common import RESULT_MARK  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-
-TASKS = {}
-
-
-def task(fn):
-    TASKS[fn.__name__] = fn
-    return fn
-
-
-def say(message: str) -> None:
-    print(message, flush=True)
+from tasks import main, say, task  # noqa: E402  (sets Django up; the same task protocol)
 
 
 def rate(n: int, seconds: float) -> float:
@@ -229,13 +213,6 @@ def big(leaves: int = 10_000_000, proofs: int = 5_000, seed: int = 1) -> dict:
     out = {"big_build_seconds": round(time.perf_counter() - started, 1), "big_size": size}
     out.update({f"big_{k}": v for k, v in _proof_rates(size, proofs, rng).items()})
     return out
-
-
-def main() -> None:
-    name = sys.argv[1]
-    args = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
-    result = TASKS[name](**args)
-    print(RESULT_MARK + json.dumps(result, ensure_ascii=False, default=str), flush=True)
 
 
 if __name__ == "__main__":
