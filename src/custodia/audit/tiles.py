@@ -66,20 +66,17 @@ class Tiles:
         self.cache: dict[tuple[int, int], tuple[int, bytes]] = {}
 
     def load(self, keys: Iterable[tuple[int, int]]) -> None:
-        missing = {k for k in keys if k not in self.cache}
+        """Read the tiles not cached yet, in one query (a proof needs a few, on several levels)."""
+        missing = sorted({k for k in keys if k not in self.cache})
         if not missing:
             return
-        by_level: dict[int, list[int]] = {}
-        for t, k in missing:
-            by_level.setdefault(t, []).append(k)
         with connection.cursor() as cursor:
-            for t, indexes in by_level.items():
-                for chunk in _chunks(sorted(indexes), 500):
-                    cursor.execute(
-                        "SELECT level, \"index\", width, hashes FROM audit_logtile WHERE level = %s AND \"index\" IN ("
-                        + ", ".join(["%s"] * len(chunk)) + ")", [t, *chunk])
-                    for level, index, width, blob in cursor.fetchall():
-                        self.cache[(level, index)] = (width, bytes(blob))
+            for chunk in _chunks(missing, 400):
+                where = " OR ".join(['(level = %s AND "index" = %s)'] * len(chunk))
+                cursor.execute(f'SELECT level, "index", width, hashes FROM audit_logtile WHERE {where}',
+                               [value for key in chunk for value in key])
+                for level, index, width, blob in cursor.fetchall():
+                    self.cache[(level, index)] = (width, bytes(blob))
 
     def nodes(self, ids: Sequence[merkle.NodeId]) -> list[bytes]:
         """The hashes of complete subtrees; KeyError names a node the store does not have."""
