@@ -12,6 +12,7 @@ import bisect
 import multiprocessing
 import os
 import struct
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -270,6 +271,14 @@ def _intact_bottom(events: dict, seqs, bottom: bytes, read) -> list[bytes] | Non
     return computed
 
 
+def _uuid_text(value) -> str:
+    """An event id as people read it, whatever the driver returned (SQLite: 32 hex digits)."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return str(value)
+
+
 def _previous_last_seq(k: int) -> int:
     """The seq of the last leaf before tile ``k`` (0 for the first tile, or when unreadable)."""
     if k == 0:
@@ -329,7 +338,7 @@ def _leaf_range(k_start: int, k_end: int, size: int, last_seq: int, progress,
             position = {s: i for i, s in enumerate(seqs)}
             for seq in sorted(set(events) - set(position)):
                 at = first_index + bisect.bisect_left(seqs, seq)
-                found.append((at, f"leaf {at}: event seq {seq} (id {events[seq][2]}) sits in the log's range but "
+                found.append((at, f"leaf {at}: event seq {seq} (id {_uuid_text(events[seq][2])}) sits in the log's range but "
                                   "is not a leaf of it"))
             true_bottom = _intact_bottom(events, seqs, bottom, read) if len(events) == width else None
             if true_bottom is not None:
@@ -354,9 +363,9 @@ def _leaf_range(k_start: int, k_end: int, size: int, last_seq: int, progress,
                     why = ("the event was changed" if own == stored else
                            "the tile's stored hash of the leaf was changed" if own == computed else
                            "neither its own stored leaf hash nor the tile's matches it")
-                    found.append((index, f"leaf {index}: event {event[2]} does not match its leaf hash ({why})"))
+                    found.append((index, f"leaf {index}: event {_uuid_text(event[2])} does not match its leaf hash ({why})"))
                 elif event[1] is None or bytes(event[1]) != stored:
-                    found.append((index, f"leaf {index}: the leaf hash stored with event {event[2]} was changed"))
+                    found.append((index, f"leaf {index}: the leaf hash stored with event {_uuid_text(event[2])} was changed"))
                 part.checked += 1
             true_blob = tiles.build_rows(b"".join(true_bottom))
             if true_blob != blob:
