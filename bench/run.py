@@ -510,14 +510,15 @@ def main() -> None:
     started = time.perf_counter()
     results = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "machine": machine(),
                "revision": revision(), "args": vars(args)}
-    section("database")
-    db, info = ensure_db(CUSTOMERS, args.rebuild)
-    results["database"] = {"path": db.name, "built": info["built"]}
-    work = RESULTS / "run-http"  # a fresh copy: the audit events of this run go here
-    copy_data_dir(db, work)
-    section("primitives")
-    results["primitives"] = run_task("primitives", work, quiet=True)
-    print(json.dumps(results["primitives"]), flush=True)
+    if not (args.skip_http and args.skip_import):  # the customer database serves those two
+        section("database")
+        db, info = ensure_db(CUSTOMERS, args.rebuild)
+        results["database"] = {"path": db.name, "built": info["built"]}
+        work = RESULTS / "run-http"  # a fresh copy: the audit events of this run go here
+        copy_data_dir(db, work)
+        section("primitives")
+        results["primitives"] = run_task("primitives", work, quiet=True)
+        print(json.dumps(results["primitives"]), flush=True)
     if not args.skip_http:
         section("HTTP: protected API vs plain DRF")
         results["http"] = http_bench(work, args)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite: on the embedded SQLite database always, and on PostgreSQL (with Redis for the
-# job queue) when CI=true or TEST_POSTGRES=1. Extra arguments go to pytest.
+# job queue) when CI=true or TEST_POSTGRES=1. Extra arguments go to pytest. The suite runs on
+# every core (pytest-xdist; TEST_WORKERS=0 runs it in one process), each worker with its own
+# data directory and Redis database (custodia.testing.xdist_isolation).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -8,11 +10,12 @@ export CUSTODIA_DATA_DIR="${CUSTODIA_DATA_DIR:-$PWD/var/test}"
 mkdir -p "$CUSTODIA_DATA_DIR"
 
 echo "== test suite on SQLite"
-env -u DATABASE_URL -u REDIS_URL $PY -m pytest "$@"
+WORKERS=(-n "${TEST_WORKERS:-auto}")
+env -u DATABASE_URL -u REDIS_URL $PY -m pytest "${WORKERS[@]}" "$@"
 
 if [ "${CI:-}" = "true" ] || [ "${TEST_POSTGRES:-}" = "1" ]; then
   echo "== test suite on PostgreSQL (+ Redis job queue)"
   DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/custodia}" \
   REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}" \
-    $PY -m pytest "$@"
+    $PY -m pytest "${WORKERS[@]}" "$@"
 fi

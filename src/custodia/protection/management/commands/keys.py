@@ -40,7 +40,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=1) from exc
 
     def _status(self, out, status: dict) -> None:
-        table = Table(title=Text(f"Keyring {status['keyring']}"))
+        out.print(Text(f"Keyring {status['keyring']}"), soft_wrap=True)  # a long path is never cut short
+        table = Table()
         for column in ("KEK", "created (UTC)", "state", "data keys"):
             table.add_column(column, justify="right" if column == "data keys" else "left")
         for kek in status["keks"]:
