@@ -74,8 +74,27 @@ class _Pruned:
         return at >= 0 and index < self.ends[at]
 
 
-def verify_log(progress: Callable[[int, int], None] | None = None, max_problems: int = 100) -> Report:
-    """Verify everything; ``progress(leaves_done, size)`` is called after each tile."""
+def verify_log(progress: Callable[[int, int], None] | None = None, max_problems: int = 100,
+               attempts: int = 3) -> Report:
+    """Verify everything; ``progress(leaves_done, size)`` is called after each tile.
+
+    The sequencer may integrate events while this reads (a running server integrates every
+    minute): a report with problems is trusted only when the log did not grow meanwhile, else
+    verification runs again (up to ``attempts`` times)."""
+    for _attempt in range(attempts):
+        before = _log_position()
+        report = _verify_once(progress, max_problems)
+        if report.ok or _log_position() == before:
+            break
+    return report
+
+
+def _log_position() -> tuple[int, int]:
+    state = LogState.objects.filter(pk=1).first()
+    return (state.size, TreeHead.objects.count()) if state else (0, 0)
+
+
+def _verify_once(progress, max_problems: int) -> Report:
     state = LogState.objects.filter(pk=1).first()
     report = Report()
     if state is not None:
@@ -361,8 +380,9 @@ def _leaf_range(k_start: int, k_end: int, size: int, last_seq: int, progress,
                 if computed != stored:
                     own = bytes(event[1]) if event[1] is not None else None
                     why = ("the event was changed" if own == stored else
-                           "the tile's stored hash of the leaf was changed" if own == computed else
-                           "neither its own stored leaf hash nor the tile's matches it")
+                           "the event, or the log's hash of this leaf, was changed: the event still matches "
+                           "the leaf hash stored with it" if own == computed else
+                           "neither its own stored leaf hash nor the log's matches it")
                     found.append((index, f"leaf {index}: event {_uuid_text(event[2])} does not match its leaf hash ({why})"))
                 elif event[1] is None or bytes(event[1]) != stored:
                     found.append((index, f"leaf {index}: the leaf hash stored with event {_uuid_text(event[2])} was changed"))
