@@ -64,7 +64,7 @@ class Scope:
 
 def _events(scope: Scope, size: int) -> Iterator[tuple[int, int, bytes]]:
     """(seq, leaf index, leaf input) of the scope's integrated events, in log order."""
-    select = leaf.leaf_select(connection.vendor)
+    select, read = leaf.leaf_select(connection.vendor), leaf.row_reader(connection.vendor)
     seqs = list(AuditEvent.objects.filter(scope.filter()).order_by("seq").values_list("seq", flat=True)
                 [:MAX_EVENTS + 1])
     if len(seqs) > MAX_EVENTS:
@@ -75,11 +75,12 @@ def _events(scope: Scope, size: int) -> Iterator[tuple[int, int, bytes]]:
             cursor.execute(f"SELECT e.seq, {select} FROM audit_auditevent e WHERE e.seq IN "
                            f"({', '.join(['%s'] * len(chunk))}) ORDER BY e.seq", chunk)
             rows = cursor.fetchall()
+        indexes = tiles.leaf_indexes(chunk)
         for row in rows:
-            index = tiles.leaf_index_of(row[0])
+            index = indexes.get(row[0])
             if index is None or index >= size:
                 continue  # recorded after the head (e.g. this export's own event)
-            yield row[0], index, leaf.row_reader(connection.vendor)(row[1:])
+            yield row[0], index, read(row[1:])
 
 
 def export_bundle(out: BinaryIO, *, actor: Actor, scope: Scope) -> dict:

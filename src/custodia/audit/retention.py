@@ -9,11 +9,9 @@ prune is itself an audit event; events not yet integrated are never pruned.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import hashlib
 import hmac
-import struct
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -43,25 +41,6 @@ def cutoffs(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
             now - dt.timedelta(days=settings.CUSTODIA_AUDIT_RETENTION_PROCESSING_DAYS))
 
 
-def _leaf_indexes(seqs: list[int]) -> list[int]:
-    """Leaf indexes of integrated events (sorted seqs), through the level-0 tiles."""
-    with connection.cursor() as cursor:
-        cursor.execute('SELECT first_seq, "index" FROM audit_logtile WHERE level = 0 ORDER BY first_seq')
-        firsts = cursor.fetchall()
-    starts = [f[0] for f in firsts]
-    out, loaded = [], {}
-    for seq in seqs:
-        k = firsts[bisect.bisect_right(starts, seq) - 1][1]
-        if k not in loaded:
-            with connection.cursor() as cursor:
-                cursor.execute('SELECT seqs FROM audit_logtile WHERE level = 0 AND "index" = %s', [k])
-                blob = bytes(cursor.fetchone()[0])
-            loaded = {k: struct.unpack(f">{len(blob) // 8}q", blob)}
-        position = bisect.bisect_left(loaded[k], seq)
-        out.append(k * tiles.WIDTH + position)
-    return out
-
-
 def _ranges(indexes: list[int]) -> list[tuple[int, int]]:
     ranges: list[list[int]] = []
     for i in indexes:
@@ -88,7 +67,8 @@ def prune(*, actor: Actor, now: dt.datetime | None = None, dry_run: bool = False
                 f"(event_type NOT IN ({marks}) AND occurred_at < %s)) ORDER BY seq",
                 [state.last_seq, kept, *security_types, security_before, *security_types, processing_before])
             seqs = [r[0] for r in cursor.fetchall()]
-        ranges = _ranges(_leaf_indexes(seqs))
+        indexes = tiles.leaf_indexes(seqs)
+        ranges = _ranges([indexes[seq] for seq in seqs])
         result = PruneResult(len(seqs), ranges, security_before, processing_before, dry_run)
         if dry_run or not seqs:
             return result

@@ -10,7 +10,6 @@ selectors never look up a customer's name.
 from __future__ import annotations
 
 import base64
-import bisect
 import datetime as dt
 import json
 import uuid
@@ -122,7 +121,7 @@ def audit_search(actor: Actor, *, customer_id=None, person: str | None = None, a
     paginator = _CappedPaginator(qs, PAGE_SIZE, allow_empty_first_page=True)
     page_obj = paginator.get_page(page)
     events_ = list(page_obj.object_list)
-    indexes = leaf_indexes([e.seq for e in events_])
+    indexes = tiles.leaf_indexes(e.seq for e in events_)
     rows = [_row(e, indexes.get(e.seq)) for e in events_]
     filters = {"customer": str(customer_id) if customer_id else None, "person": person or None,
                "action": action or None, "since": _iso(since), "until": _iso(until)}
@@ -154,33 +153,6 @@ def _row(event: AuditEvent, index: int | None) -> EventRow:
     return EventRow(event, sentence, True, index, labels)
 
 
-def leaf_indexes(seqs: list[int]) -> dict[int, int]:
-    """seq -> leaf index of the integrated events among ``seqs``. One indexed lookup per level-0
-    tile touched (a page of recent events is usually one or two tiles); pending events are skipped."""
-    if not seqs:
-        return {}
-    last_seq = sequencer.log_state().last_seq
-    found: dict[int, int] = {}
-    loaded: list[tuple[int, tuple[int, ...]]] = []  # (tile index, seqs of its leaves)
-    with connection.cursor() as cursor:
-        for seq in sorted(seqs, reverse=True):
-            if seq > last_seq:
-                continue
-            tile = next((t for t in loaded if t[1] and t[1][0] <= seq <= t[1][-1]), None)
-            if tile is None:
-                cursor.execute('SELECT "index", seqs FROM audit_logtile WHERE level = 0 AND first_seq <= %s '
-                               'ORDER BY first_seq DESC LIMIT 1', [seq])
-                row = cursor.fetchone()
-                if row is None or row[1] is None:
-                    continue
-                tile = (row[0], tiles.leaf_seqs(bytes(row[1])))
-                loaded.append(tile)
-            position = bisect.bisect_left(tile[1], seq)
-            if position < len(tile[1]) and tile[1][position] == seq:
-                found[seq] = tile[0] * tiles.WIDTH + position
-    return found
-
-
 # -- integrity -----------------------------------------------------------------------------------
 
 @dataclass
@@ -204,9 +176,7 @@ def log_status(actor: Actor) -> LogStatus:
     Not audited: it shows hashes and configuration, no event and nobody's data."""
     check_may_read(actor)
     state = sequencer.log_state()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM audit_auditevent WHERE seq > %s", [state.last_seq])
-        pending = cursor.fetchone()[0]
+    pending = sequencer.pending_count(state.last_seq)
     head = heads.latest_head()
     witness_error = ""
     try:

@@ -91,6 +91,15 @@ def integrate(limit: int = BATCH, *, retries: int = 10) -> int:
             return total
 
 
+def pending_count(last_seq: int | None = None) -> int:
+    """Events recorded but not integrated yet (after ``last_seq``, default: the log's)."""
+    from custodia.audit.models import AuditEvent
+
+    if last_seq is None:
+        last_seq = log_state().last_seq
+    return AuditEvent.objects.filter(seq__gt=last_seq).count()
+
+
 def log_state() -> LogState:
     state = LogState.objects.filter(pk=1).first()
     return state or LogState(size=0, root_hash=merkle.EMPTY_ROOT, last_seq=0, updated_at=timezone.now())

@@ -9,6 +9,7 @@ rows, and appending rewrites only the right-edge tile of each level (``append``)
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import struct
 from collections.abc import Iterable, Sequence
@@ -130,7 +131,7 @@ def append(tiles: Tiles, size: int, leaf_hashes: Sequence[bytes], seqs: Sequence
                 raise RuntimeError(f"tile ({t}, {k}) has width {width}, expected {offset}: the log's tiles are damaged")
             head = blob[:width * H]
             if t == 0:
-                head_seqs = _stored_seqs(k)
+                head_seqs = tile_seqs(k)
         bottom = head + entries
         all_seqs = head_seqs + seq_bytes if t == 0 else b""
         parents = []
@@ -155,7 +156,8 @@ def append(tiles: Tiles, size: int, leaf_hashes: Sequence[bytes], seqs: Sequence
     return size + len(leaf_hashes)
 
 
-def _stored_seqs(k: int) -> bytes:
+def tile_seqs(k: int) -> bytes:
+    """The stored ``seqs`` of level-0 tile ``k`` (8 bytes a leaf), or b"" when there is none."""
     with connection.cursor() as cursor:
         cursor.execute('SELECT seqs FROM audit_logtile WHERE level = 0 AND "index" = %s', [k])
         row = cursor.fetchone()
@@ -166,19 +168,28 @@ def leaf_seqs(blob_seqs: bytes) -> tuple[int, ...]:
     return struct.unpack(f">{len(blob_seqs) // 8}q", blob_seqs)
 
 
+def leaf_indexes(seqs: Iterable[int]) -> dict[int, int]:
+    """seq -> leaf index of the events among ``seqs`` that are in the log (pending ones are left
+    out). One indexed lookup per level-0 tile touched: a page of recent events is one or two."""
+    found: dict[int, int] = {}
+    loaded: list[tuple[int, tuple[int, ...]]] = []  # (tile index, the seqs of its leaves)
+    with connection.cursor() as cursor:
+        for seq in sorted(set(seqs), reverse=True):
+            tile = next((t for t in loaded if t[1] and t[1][0] <= seq <= t[1][-1]), None)
+            if tile is None:
+                cursor.execute('SELECT "index", seqs FROM audit_logtile WHERE level = 0 AND first_seq <= %s '
+                               'ORDER BY first_seq DESC LIMIT 1', [seq])
+                row = cursor.fetchone()
+                if row is None or row[1] is None:
+                    continue
+                tile = (row[0], leaf_seqs(bytes(row[1])))
+                loaded.append(tile)
+            position = bisect.bisect_left(tile[1], seq)
+            if position < len(tile[1]) and tile[1][position] == seq:
+                found[seq] = tile[0] * WIDTH + position
+    return found
+
+
 def leaf_index_of(seq: int) -> int | None:
     """The leaf index of the event with ``seq``, or None when it is not (yet) in the log."""
-    import bisect
-
-    with connection.cursor() as cursor:
-        cursor.execute('SELECT "index", seqs FROM audit_logtile WHERE level = 0 AND first_seq <= %s '
-                       'ORDER BY first_seq DESC LIMIT 1', [seq])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    index, blob = row
-    seqs = leaf_seqs(bytes(blob))
-    position = bisect.bisect_left(seqs, seq)
-    if position < len(seqs) and seqs[position] == seq:
-        return index * WIDTH + position
-    return None
+    return leaf_indexes([seq]).get(seq)

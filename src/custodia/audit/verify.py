@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, connections
 
-from custodia.audit import heads, leaf, merkle, retention, tiles
+from custodia.audit import heads, leaf, merkle, retention, sequencer, tiles
 from custodia.audit.models import LogState, PrunedRange, TreeHead
 
 H = tiles.H
@@ -113,9 +113,7 @@ def _verify_once(progress, max_problems: int) -> Report:
     if computed_root is not None and report.root_hash not in (computed_root, _stored_root(report.size)):
         bad(f"the log's recorded root does not match the tree recomputed from its {report.size} leaves")
     _verify_heads(report, bad)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM audit_auditevent WHERE seq > %s", [last_seq])
-        report.pending = cursor.fetchone()[0]
+    report.pending = sequencer.pending_count(last_seq)
     return report
 
 
@@ -302,10 +300,7 @@ def _previous_last_seq(k: int) -> int:
     """The seq of the last leaf before tile ``k`` (0 for the first tile, or when unreadable)."""
     if k == 0:
         return 0
-    with connection.cursor() as cursor:
-        cursor.execute('SELECT seqs FROM audit_logtile WHERE level = 0 AND "index" = %s', [k - 1])
-        row = cursor.fetchone()
-    blob = bytes(row[0]) if row and row[0] is not None else b""
+    blob = tiles.tile_seqs(k - 1)
     return struct.unpack(">q", blob[-8:])[0] if len(blob) >= 8 and len(blob) % 8 == 0 else 0
 
 

@@ -211,13 +211,12 @@ def _audit_log() -> Result:
     import datetime as dt
 
     from custodia.audit import heads, sequencer
-    from custodia.audit.models import AuditEvent
 
     name = "audit log signed"
     try:
         state = sequencer.log_state()
         head = heads.latest_head()
-        pending = AuditEvent.objects.filter(seq__gt=state.last_seq).count()
+        pending = sequencer.pending_count(state.last_seq)
         witnesses = heads.witnesses()
     except Exception as exc:
         return Result(name, FAIL, f"{type(exc).__name__}: {exc}")
