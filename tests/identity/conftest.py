@@ -18,11 +18,17 @@ def _empty_cache(db):
     cache.clear()
 
 
-def totp_code(secret: str, offset: int = 0) -> str:
-    """The code an authenticator app shows now (allauth's own HOTP helpers, RFC 6238)."""
+def totp_code(secret: str, offset: int = 0, *, min_left: float = 0) -> str:
+    """The code an authenticator app shows now (allauth's own HOTP helpers, RFC 6238). With
+    ``min_left``, first wait for a new 30-second window when fewer seconds than that are left in
+    this one: a browser needs a few seconds to submit it, and allauth accepts no drift."""
     from allauth.mfa import app_settings
 
-    return format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD + offset))
+    period = app_settings.TOTP_PERIOD
+    left = period - time.time() % period
+    if left < min_left:
+        time.sleep(left + 0.05)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // period + offset))
 
 
 def drop_factors(user) -> None:
