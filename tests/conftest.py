@@ -30,6 +30,24 @@ def _audit_witness(tmp_path, settings):
     settings.CUSTODIA_AUDIT_WITNESSES = [f"file:{tmp_path / 'audit-witness.jsonl'}"]
 
 
+@pytest.fixture(autouse=True)
+def _monitor_state():
+    """Each test starts with the detectors' rules re-read and, on Redis, no counters left by an
+    earlier test (the database store is rolled back with the test)."""
+    from custodia.monitor.inline import LIVE
+    from custodia.monitor.stores import RedisStore, live_store, reset_live_store
+
+    LIVE.invalidate()
+    reset_live_store()
+    store = live_store()
+    if isinstance(store, RedisStore):
+        keys = list(store.client.scan_iter(match=RedisStore.PREFIX + "*", count=1000))
+        if keys:
+            store.client.delete(*keys)
+    yield
+    LIVE.invalidate()
+
+
 @pytest.fixture
 def org(db):
     return make_org()

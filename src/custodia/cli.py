@@ -175,8 +175,14 @@ def run_command(command: str, prog: str, args: Sequence[str]) -> int:
     except SystemExit as exc:
         return _code(exc)
     positional = options.pop("args", ())
+    from custodia.monitor.inline import Intervention, scope
+
     try:
-        cmd.execute(*positional, **options)
+        with scope():  # what the detectors find while the command runs is recorded when it ends
+            cmd.execute(*positional, **options)
+    except Intervention as exc:
+        error_console().print(f"[bold red]Stopped by a security rule:[/] {escape(exc)}")
+        return 1
     except CommandError as exc:
         error_console().print(f"[bold red]Error:[/] {escape(exc)}")
         return exc.returncode

@@ -18,11 +18,12 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
     keyword = "Token"
 
     def authenticate_credentials(self, key):
-        token = (
-            ApiToken.objects.select_related("user", "user__team")
-            .filter(digest=token_digest(key), revoked_at__isnull=True)
-            .first()
-        )
-        if token is None or not token.user.is_active:
+        token = ApiToken.objects.select_related("user", "user__team").filter(digest=token_digest(key)).first()
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+        if token.revoked_at is not None or not token.user.is_active or token.user.employment_status == "departed":
+            from custodia.access.services import token_refused_record
+
+            token_refused_record(token=token)
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         return token.user, token

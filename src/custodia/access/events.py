@@ -8,6 +8,8 @@ API_TOKEN_CREATED = event(200, "API_TOKEN_CREATED", "access.token.created", _("{
 USER_LOGGED_IN = event(201, "USER_LOGGED_IN", "access.login", _("{actor} signed in"), security=True)
 USER_LOGIN_FAILED = event(202, "USER_LOGIN_FAILED", "access.login.failed", _("Failed sign-in"), security=True)
 USER_LOGGED_OUT = event(203, "USER_LOGGED_OUT", "access.logout", _("{actor} signed out"), security=True)
+API_TOKEN_REFUSED = event(204, "API_TOKEN_REFUSED", "access.token.refused",
+                          _("A revoked API token or one of a deactivated account was refused"), security=True)
 
 # Roles as data and who may see which customer (ids 230–259).
 ROLE_CREATED = event(230, "ROLE_CREATED", "access.role.created", _("{actor} created a role"), security=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Sequence
 
@@ -12,6 +13,7 @@ from custodia.access import events
 from custodia.access.authentication import token_digest
 from custodia.access.models import ApiToken, User
 from custodia.audit.services import audit_record
+from custodia.kernel import context
 from custodia.kernel.actor import Actor
 from custodia.kernel.errors import NotFound
 
@@ -41,7 +43,25 @@ def login_record(*, user: User, methods: Sequence[str] = ()) -> None:
     ["password", "mfa:totp"]. Called from allauth's ``user_logged_in`` signal (custodia.identity)."""
     with transaction.atomic():
         audit_record(actor=Actor.for_user(user), event=events.USER_LOGGED_IN, target_type="user", target_id=user.pk,
-                     detail={"methods": list(methods)})
+                     detail={"methods": list(methods), "device": device_digest()})
+
+
+def device_digest() -> str:
+    """A short digest of the browser's User-Agent: lets the monitor notice a new device without
+    storing the header itself."""
+    agent = context.current().user_agent
+    return hashlib.sha256(agent.encode()).hexdigest()[:16] if agent else ""
+
+
+def token_refused_record(*, token: ApiToken) -> None:
+    """Audit that a known API token was refused: revoked, or its owner deactivated or departed
+    (API_TOKEN_REFUSED; the monitor watches for use of a cut-off account). Unknown tokens are
+    refused without a record, so garbage cannot flood the log."""
+    with transaction.atomic():
+        audit_record(actor=Actor.system("anonymous"), event=events.API_TOKEN_REFUSED, target_type="user",
+                     target_id=token.user_id, outcome="failure",
+                     detail={"token_id": str(token.id), "prefix": token.prefix,
+                             "revoked": token.revoked_at is not None})
 
 
 def login_failed_record(*, username: str) -> None:

@@ -14,10 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
-import logging.handlers
 import struct
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -28,6 +25,7 @@ from django.db import transaction
 
 from custodia.audit import sequencer
 from custodia.audit.models import TreeHead
+from custodia.kernel import sinks
 
 log = logging.getLogger(__name__)
 STH_PREFIX = b"CUSTODIA-STH-V1\x00"
@@ -142,25 +140,12 @@ def sign_head(*, only_if_grown: bool = False) -> TreeHead | None:
 
 # -- witnesses -----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Witness:
-    kind: str  # "file", "syslog" or "webhook"
-    target: str
+Witness = sinks.Sink
 
 
 def witnesses() -> list[Witness]:
     """Parse ``CUSTODIA_AUDIT_WITNESSES``: file:/path, syslog (local), syslog:HOST:PORT, http(s)://URL."""
-    out = []
-    for item in settings.CUSTODIA_AUDIT_WITNESSES:
-        if item.startswith("file:"):
-            out.append(Witness("file", item[5:]))
-        elif item == "syslog" or item.startswith("syslog:"):
-            out.append(Witness("syslog", item[7:]))
-        elif item.startswith(("http://", "https://")):
-            out.append(Witness("webhook", item))
-        else:
-            raise ValueError(f"unknown audit witness {item!r} (use file:PATH, syslog[:HOST:PORT] or an http(s) URL)")
-    return out
+    return sinks.parse(settings.CUSTODIA_AUDIT_WITNESSES, "audit witness")
 
 
 def publish(head: TreeHead) -> list[tuple[Witness, str | None]]:
@@ -179,29 +164,7 @@ def publish(head: TreeHead) -> list[tuple[Witness, str | None]]:
 
 
 def _send(witness: Witness, line: str) -> None:
-    if witness.kind == "file":
-        path = Path(witness.target)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-            fh.flush()
-    elif witness.kind == "syslog":
-        if witness.target:
-            host, _, port = witness.target.rpartition(":")
-            address = (host or "127.0.0.1", int(port))
-        else:
-            address = "/dev/log"
-        handler = logging.handlers.SysLogHandler(address=address, facility=logging.handlers.SysLogHandler.LOG_AUTH)
-        try:
-            handler.emit(logging.LogRecord("custodia.audit", logging.INFO, "", 0, "custodia-sth " + line, None, None))
-        finally:
-            handler.close()
-    else:
-        request = urllib.request.Request(witness.target, data=line.encode(), method="POST",
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - an operator-configured URL
-            if response.status >= 300:
-                raise OSError(f"HTTP {response.status}")
+    sinks.send(witness, line, tag="custodia-sth")
 
 
 def last_published() -> dict | None:

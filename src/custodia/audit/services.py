@@ -115,8 +115,16 @@ def audit_record(**kwargs) -> Recorded:
     """
     _require_transaction()
     values = _values(**kwargs)
+    _monitor_check(values, kwargs["actor"])  # may stop the operation (monitor.inline.Intervention)
     _insert(values)
     return Recorded(values["id"], values["leaf_hash"])
+
+
+def _monitor_check(values: dict, actor: Actor) -> None:
+    """Show the event to the inline detectors before it is written (custodia.monitor.inline)."""
+    from custodia.monitor.inline import check
+
+    check(values, actor)
 
 
 def audit_record_many(events: Sequence[dict]) -> int:

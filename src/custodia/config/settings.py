@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "custodia.customers",
     "custodia.reviews",
     "custodia.approvals",
+    "custodia.monitor",
     "custodia.demo",
     "custodia.identity",  # before allauth: its templates override allauth's
     "django.contrib.humanize",  # allauth's session and security-key lists
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "custodia.identity.middleware.SessionLifetimeMiddleware",
     "custodia.identity.middleware.MfaRequiredMiddleware",
+    "custodia.monitor.inline.MonitorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "custodia.kernel.middleware.SecurityHeadersMiddleware",
@@ -238,6 +240,33 @@ CUSTODIA_AUDIT_HEAD_MINUTES = env.env_int("CUSTODIA_AUDIT_HEAD_MINUTES", 10)  # 
 # processing records >= 3 years (PIPL Art. 56). Shorter values are refused.
 CUSTODIA_AUDIT_RETENTION_SECURITY_DAYS = max(183, env.env_int("CUSTODIA_AUDIT_RETENTION_SECURITY_DAYS", 183))
 CUSTODIA_AUDIT_RETENTION_PROCESSING_DAYS = max(1096, env.env_int("CUSTODIA_AUDIT_RETENTION_PROCESSING_DAYS", 1096))
+# Monitoring and intervention (custodia.monitor; docs/monitoring.md).
+CUSTODIA_MONITOR_ENABLED = env.env_bool("CUSTODIA_MONITOR_ENABLED", True)
+# Detector counters: the database by default; Redis when CUSTODIA_MONITOR_REDIS is set
+# (e.g. redis://127.0.0.1:6379/0), or REDIS_URL unless CUSTODIA_MONITOR_REDIS is "off".
+_monitor_redis = env.env_str("CUSTODIA_MONITOR_REDIS")
+CUSTODIA_MONITOR_REDIS = "" if _monitor_redis == "off" else (_monitor_redis or _redis_url or "")
+CUSTODIA_MONITOR_NOTIFY_SEVERITY = env.env_str("CUSTODIA_MONITOR_NOTIFY_SEVERITY", "medium")
+CUSTODIA_MONITOR_EMAIL = env.env_str("CUSTODIA_MONITOR_EMAIL").replace(",", " ").split()
+CUSTODIA_MONITOR_WEBHOOKS = env.env_str("CUSTODIA_MONITOR_WEBHOOKS").replace(",", " ").split()
+CUSTODIA_MONITOR_WEBHOOK_SECRET = env.env_str("CUSTODIA_MONITOR_WEBHOOK_SECRET")
+CUSTODIA_MONITOR_SIEM = env.env_str(
+    "CUSTODIA_MONITOR_SIEM", "file:" + str(env.data_dir() / "alerts.jsonl")).replace(",", " ").split()
+CUSTODIA_MONITOR_SIEM_FORMAT = env.env_str("CUSTODIA_MONITOR_SIEM_FORMAT", "json")
+# Mail: SMTP when EMAIL_HOST is set, else each message is written to $CUSTODIA_DATA_DIR/mail/.
+EMAIL_HOST = env.env_str("EMAIL_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env.env_int("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = env.env_str("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env.env_str("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env.env_bool("EMAIL_USE_TLS", False)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(env.data_dir() / "mail")
+DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "custodia@localhost")
+CUSTODIA_BASE_URL = env.env_str("CUSTODIA_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 CUSTODIA_PURPOSES = [
     ("contact_customer", _("Contact the customer")),
     ("service_request", _("Handle the customer's service request")),

@@ -22,7 +22,7 @@ from custodia.audit.services import audit_record
 from custodia.customers import events
 from custodia.customers.models import Contact, Customer, Tag
 from custodia.customers.record_services import SPECS, STAFF_FIELD
-from custodia.customers.services import get_for_action
+from custodia.customers.services import core_not_owned, get_for_action
 from custodia.kernel.actor import Actor
 from custodia.kernel.errors import NotFound
 from custodia.protection import catalog, validators
@@ -160,7 +160,8 @@ def customer_list(
     ]
     with audited_read():
         audit_record(actor=actor, event=events.CUSTOMER_LIST_VIEWED, target_type="customer", object_ids=ids,
-                     detail={"page": page_obj.number, "filters": _filters(tier, stage, owner, team, tag, kind)})
+                     detail={"page": page_obj.number, "filters": _filters(tier, stage, owner, team, tag, kind)}
+                     | core_not_owned(actor, customers))
         if search_kind:
             audit_record(actor=actor, event=events.CUSTOMER_SEARCHED, target_type="customer", fields=[search_kind],
                          object_ids=ids, detail={"matches": len(ids)})
@@ -194,7 +195,7 @@ def customer_get(actor: Actor, customer_id) -> CustomerDetail:
     tags = list(customer.tags.values_list("name", flat=True))
     with audited_read():
         audit_record(actor=actor, event=events.CUSTOMER_VIEWED, target_type="customer", target_id=customer.id,
-                     subject_id=customer.id)
+                     subject_id=customer.id, detail=core_not_owned(actor, [customer]) or None)
     return CustomerDetail(customer, fields, tags, counts)
 
 

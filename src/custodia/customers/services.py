@@ -200,6 +200,13 @@ def customer_shred(*, actor: Actor, customer_id, reason: str) -> None:
                      subject_id=customer.pk, detail={"reason_code": reason[:50]})
 
 
+def core_not_owned(actor: Actor, customers) -> dict:
+    """The core-tier customers among ``customers`` that ``actor`` does not own, for the audit
+    event's detail (pseudonymous ids; the monitor watches this): {} when there are none."""
+    ids = [str(c.id) for c in customers if c.tier == "core" and c.owner_id != actor.user_id]
+    return {"core_not_owned": ids} if ids else {}
+
+
 def field_reveal(*, actor: Actor, customer_id, field: str, purpose: str, purpose_text: str = "") -> str:
     """Show one protected value in clear, once. Needs reveal permission for the field's level and
     a purpose (``other`` needs an explanation). Above the role's level (up to what an approver may
@@ -230,6 +237,7 @@ def field_reveal(*, actor: Actor, customer_id, field: str, purpose: str, purpose
             actor=actor, event=events.CUSTOMER_FIELD_REVEALED, target_type="customer", target_id=customer.id,
             subject_id=customer.id, fields=[field],
             purpose=f"{purpose}: {pii.mask_pii_in_text(purpose_text)}" if purpose_text else purpose,
-            detail={"access_request": str(approval.pk)} if approval else None,
+            detail=({"access_request": str(approval.pk)} if approval else {}) | core_not_owned(actor, [customer])
+            or None,
         )
     return value

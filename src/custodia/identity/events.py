@@ -24,3 +24,5 @@ USER_DEACTIVATED = event(420, "USER_DEACTIVATED", "identity.user.deactivated",
                          _("{actor} deactivated a member of staff"), security=True)
 USER_ACCESS_CUT = event(421, "USER_ACCESS_CUT", "identity.user.access_cut",
                         _("Sessions and API tokens of a deactivated member of staff were ended"), security=True)
+USER_STATUS_CHANGED = event(422, "USER_STATUS_CHANGED", "identity.user.status_changed",
+                            _("{actor} changed a member of staff's employment status"), security=True)

@@ -142,3 +142,32 @@ def user_saved_guard(*, user: User) -> None:
                          target_id=user.pk, detail={"sessions_ended": sessions, "tokens_revoked": tokens,
                                                     "is_active": user.is_active,
                                                     "employment_status": user.employment_status})
+
+
+def employment_status_set(*, actor: Actor, user: User, status: str, reason: str) -> User:
+    """Put a person into a departure cooling-off period, mark them departed (sign-in refused,
+    sessions and tokens ended by the guard) or back to active. Callers: administrators, security
+    admins, HR, the console operator. Audits USER_STATUS_CHANGED (before/after); the monitor alerts
+    on anything a person does while cooling off."""
+    reason = (reason or "").strip()
+    errors = {}
+    if status not in EmploymentStatus.values:
+        errors["status"] = [_("Choose an employment status from the list.")]
+    if not reason:
+        errors["reason"] = [_("State why the employment status changes.")]
+    if errors:
+        raise ValidationError(errors)
+    if actor.role not in DEACTIVATING_ROLES:
+        raise PermissionDenied(_("Only an administrator, a security admin or HR may change employment status."))
+    if actor.user_id == user.pk:
+        raise PermissionDenied(_("You cannot change your own employment status."))
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        before = user.employment_status
+        if before == status:
+            return user
+        user.employment_status = status
+        user.save(update_fields=["employment_status"])
+        audit_record(actor=actor, event=events.USER_STATUS_CHANGED, target_type="user", target_id=user.pk,
+                     detail={"before": before, "employment_status": status, "reason": reason[:200]})
+    return user

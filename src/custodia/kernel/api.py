@@ -26,5 +26,10 @@ def exception_handler(exc, context):
     elif isinstance(exc, NotFound):
         exc = exceptions.NotFound(str(exc))
     elif isinstance(exc, PermissionDenied):
+        code = getattr(exc, "code", None)  # a monitor intervention says which: monitor_denied, step_up_required…
         exc = exceptions.PermissionDenied(str(exc))
+        if code:
+            response = drf_exception_handler(exc, context)
+            response.data["code"] = code
+            return response
     return drf_exception_handler(exc, context)

@@ -16,6 +16,7 @@ from django.views import View
 from custodia.access.policy import allows, denial_reason
 from custodia.kernel.actor import Actor
 from custodia.kernel.errors import NotFound, PermissionDenied
+from custodia.monitor.inline import Intervention, intervention_response
 
 
 class ActorView(LoginRequiredMixin, View):
@@ -33,6 +34,8 @@ class ActorView(LoginRequiredMixin, View):
             raise DjangoPermissionDenied(denial_reason(self.actor, self.required_action) or "")
         try:
             return super().dispatch(request, *args, **kwargs)
+        except Intervention as exc:
+            return intervention_response(request, exc)
         except NotFound as exc:
             raise Http404(str(exc)) from None
         except PermissionDenied as exc:

@@ -15,6 +15,7 @@ from custodia.customers import services
 from custodia.identity.selectors import mfa_required
 from custodia.identity.services import totp_authenticator_create
 from custodia.kernel.actor import Actor
+from custodia.monitor.rules import seed_defaults
 
 _counter = itertools.count(1)
 
@@ -83,6 +84,7 @@ def make_user(username: str, role: str, team: Team | None = None, manager: User 
 
 def make_org() -> Org:
     ensure_builtin_roles()  # migration data is gone after a transactional test empties the database
+    seed_defaults()  # the shipped detector rules, likewise
     dept_a = Department.objects.create(code="east", name="华东销售部")
     dept_b = Department.objects.create(code="south", name="华南销售部")
     team_a = Team.objects.create(code="east-1", name="华东一组", department=dept_a)
