@@ -139,7 +139,13 @@ class CustomerListViewTests:
         assert 'name="q"' in html and 'name="tier"' in html and 'name="owner"' in html
         assert 'class="pagination"' in html
 
-    def test_list_is_not_n_plus_one(self, rep_client, org, customer_factory, django_assert_max_num_queries):
+    def test_list_is_not_n_plus_one(self, rep_client, org, customer_factory, django_assert_max_num_queries,
+                                    monkeypatch):
+        from custodia.monitor import inline
+
+        monkeypatch.setattr(inline, "RULES_CHECK_SECONDS", 1e9)  # no rule re-check in between
+        customer_factory(org.rep)
+        rep_client.get(reverse("customers:list"))  # the monitor's rules and the rep's baseline, once
         for n in range(3):
             customer_factory(org.rep, tags=[f"标签{n % 3}", "批量"])
         with CaptureQueriesContext(connection) as small:
@@ -148,15 +154,14 @@ class CustomerListViewTests:
             customer_factory(org.rep, tags=[f"标签{n % 3}", "批量"])
         # 13: the access policy reads the role's grants and the person's assignments and time-bound
         # grants (two small queries, cached for the request); +1 when the session's last-seen time
-        # is touched (custodia.identity.sessions, at most once per touch interval).
-        with django_assert_max_num_queries(14):
+        # is touched (custodia.identity.sessions, at most once per touch interval); +4 for the
+        # inline detectors (customers last seen by the rep, then their counters: custodia.monitor).
+        with django_assert_max_num_queries(18), CaptureQueriesContext(connection) as large:
             response = rep_client.get(reverse("customers:list"))
         assert response.status_code == 200
         assert _text(response).count('class="row-link"') == 50
-        with CaptureQueriesContext(connection) as large:
-            rep_client.get(reverse("customers:list"))
         assert len(large) == len(small)  # a page of 50 costs what a page of 3 costs
-        with django_assert_max_num_queries(11):  # 9 + the access policy's two
+        with django_assert_max_num_queries(15):  # 9 + the access policy's two + the inline detectors' 4
             rep_client.get(reverse("customers:list"), {"tier": "ordinary", "page": "2"}, **HTMX)
 
     @pytest.mark.parametrize("role", ["secadmin", "auditor", "legal", "hr"])

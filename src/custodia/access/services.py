@@ -43,7 +43,7 @@ def login_record(*, user: User, methods: Sequence[str] = ()) -> None:
     ["password", "mfa:totp"]. Called from allauth's ``user_logged_in`` signal (custodia.identity)."""
     with transaction.atomic():
         audit_record(actor=Actor.for_user(user), event=events.USER_LOGGED_IN, target_type="user", target_id=user.pk,
-                     detail={"methods": list(methods), "device": device_digest()})
+                     detail={"methods": list(methods)} | ({"device": device} if (device := device_digest()) else {}))
 
 
 def device_digest() -> str:
