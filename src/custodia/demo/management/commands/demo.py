@@ -14,6 +14,7 @@ from custodia.access.models import User
 from custodia.audit.heads import sign_head
 from custodia.demo import loader
 from custodia.demo.generator import DEFAULT_SEED
+from custodia.demo.monitoring import seed_alerts
 from custodia.identity.selectors import mfa_enrolled, mfa_required
 from custodia.kernel.actor import Actor
 from custodia.reviews.services import campaigns_open
@@ -43,9 +44,11 @@ class Command(BaseCommand):
         except loader.DemoRefused as exc:
             raise CommandError(str(exc)) from exc
         opened = campaigns_open(actor=Actor.system("demo"))  # this quarter's access reviews (idempotent)
+        alerts = seed_alerts()  # a few real detections to triage (idempotent)
         head = sign_head()  # the audit log's first signed tree head (the worker signs them from now on)
         console.print(f"{created} new customers seeded in {time.perf_counter() - started:.1f} s "
                       f"({opts['customers'] - created} were already there); {len(opened)} access reviews opened; "
+                      f"{alerts} monitoring alerts; "
                       f"audit log signed at {head.size:,} events.")
         table = Table(title="演示账号 Demo logins (passwords are new on every run)")
         for column in ("username", "role", "name", "password", "2FA"):
