@@ -130,7 +130,8 @@ def deliver_pending(limit: int = 200) -> tuple[int, int]:
                .order_by("id").values_list("id", flat=True)[:limit])
     for nid in ids:
         with transaction.atomic():
-            n = (Notification.objects.select_for_update().select_related("alert", "alert__rule", "alert__person")
+            n = (Notification.objects.select_for_update(of=("self",))
+                 .select_related("alert", "alert__rule", "alert__person")
                  .filter(pk=nid, sent_at__isnull=True).first())
             if n is None:
                 continue
