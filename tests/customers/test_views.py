@@ -154,14 +154,14 @@ class CustomerListViewTests:
             customer_factory(org.rep, tags=[f"标签{n % 3}", "批量"])
         # 13: the access policy reads the role's grants and the person's assignments and time-bound
         # grants (two small queries, cached for the request); +1 when the session's last-seen time
-        # is touched (custodia.identity.sessions, at most once per touch interval); +4 for the
+        # is touched (custodia.identity.sessions, at most once per touch interval); +3 for the
         # inline detectors (customers last seen by the rep, then their counters: custodia.monitor).
-        with django_assert_max_num_queries(18), CaptureQueriesContext(connection) as large:
+        with django_assert_max_num_queries(17), CaptureQueriesContext(connection) as large:
             response = rep_client.get(reverse("customers:list"))
         assert response.status_code == 200
         assert _text(response).count('class="row-link"') == 50
         assert len(large) == len(small)  # a page of 50 costs what a page of 3 costs
-        with django_assert_max_num_queries(15):  # 9 + the access policy's two + the inline detectors' 4
+        with django_assert_max_num_queries(14):  # 9 + the access policy's two + the inline detectors' 3
             rep_client.get(reverse("customers:list"), {"tier": "ordinary", "page": "2"}, **HTMX)
 
     @pytest.mark.parametrize("role", ["secadmin", "auditor", "legal", "hr"])

@@ -175,6 +175,7 @@ class Seen(models.Model):
     key = models.CharField(max_length=160)
     item = models.CharField(max_length=64)
     last_seen = models.BigIntegerField()
+    prev_seen = models.BigIntegerField(null=True)  # the sighting before last_seen (read back by the upsert)
     expires = models.BigIntegerField(db_index=True)
 
     def __str__(self) -> str:

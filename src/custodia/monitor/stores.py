@@ -95,21 +95,20 @@ class DbStore:
     written with one multi-row upsert per event (SQLite and PostgreSQL share the syntax)."""
 
     def seen(self, key, items, now, ttl):
+        """One upsert that also reads back each item's previous sighting (RETURNING)."""
         items = sorted(set(items))
         if not items:
             return {}
-        marks = ",".join(["%s"] * len(items))
+        rows = ",".join(["(%s,%s,%s,NULL,%s)"] * len(items))
+        params = []
+        for item in items:
+            params += [key, item, int(now), int(now + ttl)]
         with connection.cursor() as cur:
-            cur.execute(f"SELECT item, last_seen FROM monitor_seen WHERE key = %s AND item IN ({marks})",
-                        [key, *items])
+            cur.execute(f"INSERT INTO monitor_seen (key, item, last_seen, prev_seen, expires) VALUES {rows} "
+                        "ON CONFLICT (key, item) DO UPDATE SET prev_seen = monitor_seen.last_seen, "
+                        "last_seen = excluded.last_seen, expires = excluded.expires RETURNING item, prev_seen",
+                        params)
             prev = dict(cur.fetchall())
-            rows = ",".join(["(%s,%s,%s,%s)"] * len(items))
-            params = []
-            for item in items:
-                params += [key, item, int(now), int(now + ttl)]
-            cur.execute(f"INSERT INTO monitor_seen (key, item, last_seen, expires) VALUES {rows} "
-                        "ON CONFLICT (key, item) DO UPDATE SET last_seen = excluded.last_seen, "
-                        "expires = excluded.expires", params)
         return {i: prev.get(i) for i in items}
 
     def count(self, incs, now):

@@ -51,6 +51,7 @@ class Migration(migrations.Migration):
                 ('key', models.CharField(max_length=160)),
                 ('item', models.CharField(max_length=64)),
                 ('last_seen', models.BigIntegerField()),
+                ('prev_seen', models.BigIntegerField(null=True)),
                 ('expires', models.BigIntegerField(db_index=True)),
             ],
         ),
