@@ -76,6 +76,76 @@ def state() -> dict:
             "intervened_events": AuditEvent.objects.filter(action="monitor.intervened").count()}
 
 
+# --- in-process cost of the inline check ----------------------------------------------------------
+
+
+@task
+def inline_cost(token: str, ids: list, n: int = 200, rounds: int = 5, redis: str = "") -> dict:
+    """The API detail through Django's test client (the whole middleware and DRF stack, no
+    server, so no load generator or other process shares the measurement), in batches of ``n``
+    with the detectors off, on with the database store and on with Redis, rotated; plus the time
+    inside ``inline.check`` itself. Milliseconds per request: the best batch of each."""
+    import statistics
+
+    from django.test import Client, override_settings
+
+    from custodia.monitor import inline, stores
+
+    variants = {"off": {"CUSTODIA_MONITOR_ENABLED": False, "CUSTODIA_MONITOR_REDIS": ""},
+                "database": {"CUSTODIA_MONITOR_ENABLED": True, "CUSTODIA_MONITOR_REDIS": ""}}
+    if redis:
+        variants["redis"] = {"CUSTODIA_MONITOR_ENABLED": True, "CUSTODIA_MONITOR_REDIS": redis}
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    real_check = inline.check
+    spent = {"s": 0.0, "calls": 0}
+
+    def timed_check(values, actor):
+        t0 = time.perf_counter()
+        try:
+            return real_check(values, actor)
+        finally:
+            spent["s"] += time.perf_counter() - t0
+            spent["calls"] += 1
+
+    def batch(name: str, count: int) -> tuple[float, float]:
+        with override_settings(**variants[name]):
+            stores.reset_live_store()
+            inline.LIVE.invalidate()
+            spent.update(s=0.0, calls=0)
+            inline.check = timed_check
+            try:
+                t0 = time.perf_counter()
+                for i in range(count):
+                    response = client.get(f"/api/v1/customers/{ids[i % len(ids)]}/")
+                    if response.status_code != 200:
+                        raise SystemExit(f"detail with monitoring {name}: {response.status_code}")
+                seconds = time.perf_counter() - t0
+            finally:
+                inline.check = real_check
+        return seconds / count * 1000, spent["s"] / max(spent["calls"], 1) * 1000
+
+    names = list(variants)
+    for name in names:
+        batch(name, max(20, n // 5))  # warm
+    per = {name: [] for name in names}
+    checks = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            ms, check_ms = batch(name, n)
+            per[name].append(ms)
+            checks[name].append(check_ms)
+    out = {"requests_per_batch": n, "rounds": rounds}
+    for name in names:
+        out[name] = {"best_ms": round(min(per[name]), 3), "median_ms": round(statistics.median(per[name]), 3),
+                     "check_ms": round(statistics.median(checks[name]), 3)}
+    for name in names[1:]:
+        out[name]["ratio_best"] = round(out[name]["best_ms"] / out["off"]["best_ms"], 3)
+        out[name]["ratio_median"] = round(out[name]["median_ms"] / out["off"]["median_ms"], 3)
+    say("  in-process: " + " | ".join(f"{k} {out[k]['median_ms']:.2f} ms (check {out[k]['check_ms']:.3f} ms)"
+                                      for k in names))
+    return out
+
+
 # --- replay ------------------------------------------------------------------------------------
 
 

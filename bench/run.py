@@ -434,6 +434,10 @@ def monitor_bench(args) -> dict:
             out["overhead"][name] |= {"p50_ratio": round(on["p50_ms"] / off["p50_ms"], 3),
                                       "time_ratio": round(off["rps"] / on["rps"], 3),
                                       "round_p50_ratios": [round(per_round[0], 2), round(per_round[-1], 2)]}
+        out["inprocess"] = run_task("inline_cost", work, {"token": prep["token"], "ids": prep["ids"],
+                                                          "redis": variants.get("redis", {}).get(
+                                                              "CUSTODIA_MONITOR_REDIS", "")},
+                                    script="monitor.py", quiet=True)
         out["state_after_overhead"] = run_task("state", work, script="monitor.py", quiet=True)
         pagers = list(prep["pagers"].items())
         out["alert_latency"] = {}
@@ -595,6 +599,15 @@ def report(results: dict) -> str:
                                                f"{AIM_MONITOR}×: {verdict(s['p50_ratio'] <= AIM_MONITOR)} (rounds "
                                                f"{s['round_p50_ratios'][0]:.2f}–{s['round_p50_ratios'][1]:.2f})")
             lines.append(f"  {label:22} {s['rps']:8.1f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} {s['errors']:7d} {ratios}")
+        ip = mon.get("inprocess")
+        if ip:
+            lines.append(f"  in-process (test client, no server; best / median of {ip['rounds']} batches of "
+                         f"{ip['requests_per_batch']}), ms per request and inside inline.check:")
+            for name in mon["variants"]:
+                v = ip[name]
+                extra = "" if name == "off" else (f"   ratio {v['ratio_best']:.2f}× best, {v['ratio_median']:.2f}× "
+                                                  f"median; inline.check {v['check_ms']:.3f} ms a call")
+                lines.append(f"    {name:10} {v['best_ms']:7.2f} / {v['median_ms']:7.2f} ms{extra}")
         st = mon["state_after_overhead"]
         lines.append(f"  requests stopped during these runs: {st['interventions']} (alerts {st['alerts']})")
         for name, lat in mon["alert_latency"].items():
