@@ -170,6 +170,7 @@ class OtherActionsTests:
         assert code == 0 and "Learned baselines for 0 people" in out
 
     def test_notify_delivers_pending_notifications(self, capsys, settings, tmp_path, org):
+        # On PostgreSQL this failed before: the delivery locked the alert's nullable person join.
         from django.utils import timezone
 
         feed = tmp_path / "alerts.jsonl"
