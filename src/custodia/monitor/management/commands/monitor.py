@@ -87,6 +87,13 @@ def alert_row(alert: dict, people: dict[str, str]) -> dict:
             "count": alert["count"]}
 
 
+def _value(value: float, limit: float) -> str:
+    """Value against limit; a detector without a limit (an hour, a new address) shows its value."""
+    if limit:
+        return f"{value:g} / {limit:g}"
+    return f"{value:g}" if value else ""
+
+
 def print_alerts(out, alerts: list[dict], fmt: str, title: str) -> None:
     people = _people(alerts)
     rows = [alert_row(a, people) for a in alerts]
@@ -100,12 +107,12 @@ def print_alerts(out, alerts: list[dict], fmt: str, title: str) -> None:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
-    for name in ("time", "rule", "severity", "subject / person", "value / limit", "response", "findings"):
+    for name in ("time", "rule", "severity", "subject / person", "reason", "value / limit", "response", "findings"):
         table.add_column(name, justify="right" if name in ("value / limit", "findings") else "left")
     for row in rows:
         who = row["person"] or row["subject"]
-        table.add_row(row["time"], escape(row["rule"]), row["severity"], escape(who),
-                      f"{row['value']:g} / {row['limit']:g}", row["response"], str(row["count"]))
+        table.add_row(row["time"], escape(row["rule"]), row["severity"], escape(who), escape(row["reason"]),
+                      _value(row["value"], row["limit"]), row["response"], str(row["count"]))
     out.print(table)
 
 
