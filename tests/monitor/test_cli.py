@@ -118,6 +118,7 @@ class ReplayTests:
         ("{not json", "line 5: not valid JSON"),
         ('{"occurred_at": "2026-03-02T10:00:00+08:00"}', "line 5: missing action"),
         ('{"occurred_at": "yesterday", "action": "customer.viewed"}', "line 5: occurred_at is not"),
+        ('{"occurred_at": "2026-02-30T10:00:00+08:00", "action": "customer.viewed"}', "line 5: occurred_at is not"),
         ('{"occurred_at": "2026-03-01T10:00:00+08:00", "action": "customer.viewed"}', "line 5: events must be in time order"),
         ('{"occurred_at": "2026-03-02T10:00:00+08:00", "action": "x", "object_ids": "abc"}', "line 5: object_ids must be"),
     ])
