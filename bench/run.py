@@ -10,6 +10,8 @@
    plain runs (A/B/A/B...) per endpoint; requests/s, p50, p99 and the ratios.
 4. Import: the same CSV into a fresh database with ``customers_import`` (protected) and with
    django-import-export (defaults) into the plain model; rows/s and the ratio.
+5. Audit log (bench/audit_log.py) and monitoring (bench/monitor.py): the inline detectors'
+   cost per request (on vs off, database and Redis stores), replay throughput, time to alert.
 
 Everything talks to loopback only and stops by itself (fixed durations, request caps, timeouts).
 See bench/README.md for the options and the recorded results.
@@ -42,6 +44,7 @@ AIM_RATIO, AIM_P99, AIM_IMPORT_RPS, AIM_IMPORT_RATIO, AIM_SCOPE = 0.75, 2.0, 10_
 # Audit log (issue 4): batched append with persistence, one event per request (and vs pymerkle),
 # cold proofs, full verification of a million events.
 AIM_APPEND, AIM_PER_REQUEST, AIM_PER_REQUEST_VS_PYMERKLE, AIM_PROOFS, AIM_VERIFY_1M = 300_000, 4_000, 2.0, 5_000, 5.0
+AIM_MONITOR = 1.2  # median latency of a request with the inline detectors on ÷ off
 PROTECTED = {"list": "/api/v1/customers/?page={page}&page_size=50", "detail": "/api/v1/customers/{id}/"}
 PLAIN = {"list": "/bench/plain/customers/?page={page}&page_size=50", "detail": "/bench/plain/customers/{id}/"}
 FIRST_PAGES = 5
@@ -349,6 +352,108 @@ def profile_import(empty: Path, args) -> dict | None:
     return result
 
 
+# --- monitoring ----------------------------------------------------------------------------------
+
+MONITOR_DETAIL = "/api/v1/customers/{id}/"
+
+
+def redis_reachable(url: str) -> bool:
+    if not url:
+        return False
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means no Redis for this run
+        return False
+
+
+def monitor_bench(args) -> dict:
+    """The inline detectors' cost per request: the customer detail of the API on one database,
+    served by gunicorns that differ only in CUSTODIA_MONITOR_ENABLED (and the store), measured in
+    rotated rounds; then the time from a request that crosses a threshold to its alert, and the
+    replay throughput of ``history.run``."""
+    import shutil
+    from contextlib import ExitStack
+
+    work = RESULTS / "run-monitor"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    prep = run_task("setup", work, {"detail_customers": 100, "list_reps": 6}, script="monitor.py", quiet=True)
+    print(f"database: {len(prep['ids'])} customers of {prep['user']} made through customer_create (the detail "
+          f"requests; fewer than the 150-in-5-minutes threshold, so nothing is stopped), {len(prep['pagers'])} reps "
+          f"with 200 plain rows each (paged through until refused); set up in {prep['seconds']} s", flush=True)
+    redis_url = "" if args.monitor_redis == "off" else args.monitor_redis
+    variants = {"off": {"CUSTODIA_MONITOR_ENABLED": "false", "CUSTODIA_MONITOR_REDIS": "off"},
+                "database": {"CUSTODIA_MONITOR_ENABLED": "true", "CUSTODIA_MONITOR_REDIS": "off"}}
+    if redis_reachable(redis_url):
+        variants["redis"] = {"CUSTODIA_MONITOR_ENABLED": "true", "CUSTODIA_MONITOR_REDIS": redis_url}
+    else:
+        print(f"  (Redis at {redis_url or '(off)'} not reachable: the Redis store is not measured)", flush=True)
+    out: dict = {"endpoint": MONITOR_DETAIL, "user": prep["user"], "customers": len(prep["ids"]),
+                 "workers": args.workers, "concurrency": args.concurrency, "rounds": args.rounds,
+                 "duration": args.duration, "variants": list(variants), "redis": redis_url if "redis" in variants
+                 else None}
+    pick = picker(MONITOR_DETAIL, 0, prep["ids"])
+    names = list(variants)
+    with ExitStack() as stack:
+        servers = {}
+        for name, env in variants.items():
+            server = stack.enter_context(Server(work, workers=args.workers, env=env, name=f"gunicorn-{name}"))
+            server.start("/login/", prep["token"])
+            servers[name] = server
+        print(f"gunicorn ×{len(servers)} ({args.workers} sync workers each, same database): "
+              + ", ".join(f"{n} on {s.base_url}" for n, s in servers.items()), flush=True)
+        for name, server in servers.items():
+            warm = loadgen.run(f"warm {name}", server.base_url, prep["token"], pick, concurrency=args.concurrency,
+                               duration=args.warmup, max_requests=100_000, seed=args.seed)
+            if warm.ok == 0:
+                raise SystemExit(f"the detail with monitoring {name} does not answer 200: {warm.statuses}")
+        totals = {name: loadgen.RunResult(name) for name in names}
+        rounds = []
+        for n in range(args.rounds):
+            order = names[n % len(names):] + names[: n % len(names)]  # rotated: each goes first in turn
+            row = {}
+            for name in order:
+                run = loadgen.run(f"detail {name}", servers[name].base_url, prep["token"], pick,
+                                  concurrency=args.concurrency, duration=args.duration,
+                                  max_requests=args.max_requests, seed=args.seed + 100 * n)
+                totals[name].merge(run)
+                row[name] = summarise(run) | {"load_before": load()}
+            rounds.append(row)
+            print(f"  round {n + 1}: " + " | ".join(
+                f"{name} {row[name]['rps']:6.1f}/s p50 {row[name]['p50_ms']:5.1f} ms" for name in names), flush=True)
+        out["overhead"] = {name: summarise(total) for name, total in totals.items()}
+        out["overhead"]["rounds"] = rounds
+        off = out["overhead"]["off"]
+        for name in names[1:]:
+            on = out["overhead"][name]
+            per_round = sorted(r[name]["p50_ms"] / r["off"]["p50_ms"] for r in rounds)
+            out["overhead"][name] |= {"p50_ratio": round(on["p50_ms"] / off["p50_ms"], 3),
+                                      "time_ratio": round(off["rps"] / on["rps"], 3),
+                                      "round_p50_ratios": [round(per_round[0], 2), round(per_round[-1], 2)]}
+        out["inprocess"] = run_task("inline_cost", work, {"token": prep["token"], "ids": prep["ids"],
+                                                          "redis": variants.get("redis", {}).get(
+                                                              "CUSTODIA_MONITOR_REDIS", "")},
+                                    script="monitor.py", quiet=True)
+        out["state_after_overhead"] = run_task("state", work, script="monitor.py", quiet=True)
+        pagers = list(prep["pagers"].items())
+        out["alert_latency"] = {}
+        for i, name in enumerate(names[1:]):
+            chosen = dict(pagers[i * 3:(i + 1) * 3])
+            out["alert_latency"][name] = run_task("alert_latency", work, {"base_url": servers[name].base_url,
+                                                                          "pagers": chosen}, script="monitor.py",
+                                                  quiet=True)
+            lat = out["alert_latency"][name]
+            print(f"  time to alert ({name} store): median {lat['median_ms']:.1f} ms, max {lat['max_ms']:.1f} ms "
+                  f"(the refused request itself: median {lat['request_median_ms']:.1f} ms)", flush=True)
+    out["replay"] = run_task("replay", work, {"events": args.monitor_events, "seed": args.seed}, script="monitor.py",
+                             timeout=1800)
+    return out
+
+
 # --- report ------------------------------------------------------------------------------------
 
 
@@ -479,6 +584,41 @@ def report(results: dict) -> str:
                   f"  full verification of {a['verify_leaves']:,} events: {a['verify_seconds']:.2f} s "
                   f"(intact: {a['verify_ok']}) — aim ≤ {AIM_VERIFY_1M} s for 1M: "
                   f"{verdict(a['verify_seconds'] <= AIM_VERIFY_1M * a['verify_leaves'] / 1_000_000)}"]
+    mon = results.get("monitor")
+    if mon:
+        ov = mon["overhead"]
+        lines += ["", f"Monitoring — inline detectors, API detail of {mon['customers']} customers as {mon['user']}, "
+                  f"gunicorn {mon['workers']} sync workers per variant on one database, {mon['concurrency']} clients, "
+                  f"{mon['rounds']} rotated rounds × {mon['duration']:.0f} s",
+                  f"  {'monitoring':22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'p50 ratio':>10} "
+                  f"{'time ratio':>11}"]
+        for name in mon["variants"]:
+            s = ov[name]
+            label = "off" if name == "off" else f"on, {name} store"
+            ratios = "" if name == "off" else (f"{s['p50_ratio']:9.2f}× {s['time_ratio']:10.2f}×   aim ≤ "
+                                               f"{AIM_MONITOR}×: {verdict(s['p50_ratio'] <= AIM_MONITOR)} (rounds "
+                                               f"{s['round_p50_ratios'][0]:.2f}–{s['round_p50_ratios'][1]:.2f})")
+            lines.append(f"  {label:22} {s['rps']:8.1f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} {s['errors']:7d} {ratios}")
+        ip = mon.get("inprocess")
+        if ip:
+            lines.append(f"  in-process (test client, no server; best / median of {ip['rounds']} batches of "
+                         f"{ip['requests_per_batch']}), ms per request and inside inline.check:")
+            for name in mon["variants"]:
+                v = ip[name]
+                extra = "" if name == "off" else (f"   ratio {v['ratio_best']:.2f}× best, {v['ratio_median']:.2f}× "
+                                                  f"median; inline.check {v['check_ms']:.3f} ms a call")
+                lines.append(f"    {name:10} {v['best_ms']:7.2f} / {v['median_ms']:7.2f} ms{extra}")
+        st = mon["state_after_overhead"]
+        lines.append(f"  requests stopped during these runs: {st['interventions']} (alerts {st['alerts']})")
+        for name, lat in mon["alert_latency"].items():
+            lines.append(f"  time from the request crossing 150 viewed in 5 min to its alert in the database "
+                         f"({name} store): median {lat['median_ms']:.1f} ms, max {lat['max_ms']:.1f} ms over "
+                         f"{len(lat['samples'])} reps (the refused request: median {lat['request_median_ms']:.1f} ms)")
+        r = mon["replay"]
+        lines.append(f"  replay, history.run with the {r['rules']} shipped rules over {r['events']:,} events "
+                     f"({r['source']}): {r['events_per_s']:,.0f} events/s ({r['alerts']:,} alerts); from "
+                     f"{r['jsonl_mib']:.0f} MiB of JSON lines (read_lines + run, as custodia monitor replay): "
+                     f"{r['jsonl_events_per_s']:,.0f} events/s")
     return "\n".join(lines)
 
 
@@ -500,6 +640,10 @@ def main() -> None:
     parser.add_argument("--skip-audit", action="store_true")
     parser.add_argument("--audit-events", type=int, default=1_000_000, help="events in the audit-log benchmark")
     parser.add_argument("--audit-big", type=int, default=10_000_000, help="leaves of the large proof benchmark")
+    parser.add_argument("--skip-monitor", action="store_true")
+    parser.add_argument("--monitor-events", type=int, default=200_000, help="events in the replay benchmark")
+    parser.add_argument("--monitor-redis", default="redis://127.0.0.1:6379/13",
+                        help="Redis for the monitor's Redis store (default db 13 on loopback; 'off' skips it)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached databases")
     parser.add_argument("--profile", action="store_true",
                         help="also profile the workers with py-spy and split one request in-process")
@@ -528,6 +672,9 @@ def main() -> None:
     if not args.skip_audit:
         section("audit log: Custodia's Merkle log vs pymerkle (SQLite)")
         results["audit"] = audit_bench(args)
+    if not args.skip_monitor:
+        section("monitoring: inline detectors on vs off, time to alert, replay")
+        results["monitor"] = monitor_bench(args)
     results["seconds"] = round(time.perf_counter() - started, 1)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     names = ("latest.json", f"bench-{stamp}.json")

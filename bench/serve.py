@@ -22,20 +22,21 @@ def free_port() -> int:
 class Server:
     """``gunicorn custodia.config.wsgi`` with N sync workers on 127.0.0.1, plain endpoints mounted."""
 
-    def __init__(self, data_dir: Path, *, workers: int = 2):
+    def __init__(self, data_dir: Path, *, workers: int = 2, env: dict | None = None, name: str = "gunicorn"):
         self.data_dir = data_dir
         self.workers = workers
+        self.extra_env = env or {}  # e.g. CUSTODIA_MONITOR_ENABLED for the monitoring benchmark
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
-        self.log = data_dir / "gunicorn.log"
+        self.log = data_dir / f"{name}.log"
 
     def start(self, probe_path: str, token: str, timeout: float = 60.0) -> None:
         cmd = [GUNICORN, "custodia.config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
                "--workers", str(self.workers), "--worker-class", "sync", "--backlog", "128",
                "--timeout", "60", "--graceful-timeout", "5", "--log-level", "warning",
                "--error-logfile", str(self.log)]
-        self.proc = subprocess.Popen(cmd, env=bench_env(self.data_dir), cwd=REPO, stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(cmd, env=bench_env(self.data_dir, **self.extra_env), cwd=REPO, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
         with httpx.Client(base_url=self.base_url, headers={"Authorization": f"Token {token}"},

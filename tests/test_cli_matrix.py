@@ -4,7 +4,10 @@ pages and the export are in test_access_matrix.py):
 
 - ``import customers``: a one-row file whose owner is the case's owner; written only when that
   customer is one the actor may create (the "add" scope), otherwise refused with nothing written;
-- ``export trace``: compliance and administrators only.
+- ``export trace``: compliance and administrators only;
+- ``monitor replay``: those who may view alerts (security admins, compliance officers, auditors,
+  administrators); ``monitor dry-run``: those who edit detector rules (security admins and
+  administrators). Each allowed run is audited as the person; a refused one records nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import pytest
 from django.utils import translation
 
 from custodia.access.models import Team
+from custodia.audit.models import AuditEvent
 from custodia.cli import main
 from custodia.customers.exporting import customers_export
 from custodia.customers.models import Customer
@@ -32,6 +36,8 @@ IMPORT = {
     "other_department": {"other_rep", "other_manager", "admin"},
 }
 TRACE = {"compliance", "admin"}
+MONITOR_REPLAY = {"compliance", "secadmin", "auditor", "admin"}
+MONITOR_DRY_RUN = {"secadmin", "admin"}
 
 
 def _people():
@@ -82,4 +88,24 @@ def test_export_trace_as_each_person(tmp_path, capsys):
         code = _run(capsys, "export", "trace", exported, "--actor", people[who].username)
         if (code == 0) != (who in TRACE):
             failures.append(f"export trace as {who}: exit {code}")
+    assert failures == []
+
+
+@pytest.mark.django_db
+def test_monitor_replay_and_dry_run_as_each_person(tmp_path, capsys):
+    people = _people()
+    stream = tmp_path / "events.jsonl"
+    stream.write_text('{"occurred_at": "2026-03-02T10:00:00+08:00", "action": "access.login.failed", '
+                      '"source_ip": "203.0.113.9", "target_id": "00000000-0000-0000-0000-000000000001"}\n')
+    failures = []
+    for who in PEOPLE:
+        user = people[who]
+        for action, args, allowed, event in (
+                ("replay", [stream], MONITOR_REPLAY, "monitor.replayed"),
+                ("dry-run", ["volume.viewed.5m", "--days", "1"], MONITOR_DRY_RUN, "monitor.rule.dry_run")):
+            code = _run(capsys, "monitor", action, *args, "--actor", user.username)
+            audited = AuditEvent.objects.filter(action=event, actor_id=user.pk).count()
+            if (code == 0 and audited == 1) != (who in allowed) or (who not in allowed and audited):
+                failures.append(f"monitor {action} as {who}: exit {code}, {audited} audited, declared "
+                                f"{'allowed' if who in allowed else 'refused'}")
     assert failures == []

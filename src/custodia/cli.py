@@ -34,11 +34,14 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...] | None, str]] = {
     "audit": ("audit", ("verify", "prove", "consistency", "head", "leaves", "sign", "bundle", "prune"),
               "The verifiable audit log: audit verify | prove EVENT_ID | consistency OLD NEW | head | leaves | "
               "sign | bundle | prune"),
+    "monitor": ("monitor", ("replay", "rules", "dry-run", "baselines", "notify", "scenarios"),
+                "The detectors: monitor replay FILE | rules | dry-run CODE [--days N] | baselines | notify | "
+                "scenarios"),
     "check": ("custodia_check", None, "Check configuration, database, migrations, keyring and audit registry"),
     "migrate": ("migrate", None, "Create or update the database schema"),
     "manage": ("", None, "Run any Django management command: manage COMMAND ..."),
 }
-SUBCOMMAND_PASSED = {"keys", "token", "reviews", "approvals", "audit"}  # their management command takes the sub-word itself
+SUBCOMMAND_PASSED = {"keys", "token", "reviews", "approvals", "audit", "monitor"}  # their management command takes the sub-word itself
 SUBCOMMAND_COMMANDS = {("export", "trace"): "export_trace"}  # a sub-word with a management command of its own
 # Django's generic command options that mean nothing under `custodia` (hidden from --help).
 HIDDEN_BASE_ARGUMENTS = frozenset({"--version", "--settings", "--pythonpath", "--no-color", "--force-color",

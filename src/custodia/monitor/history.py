@@ -108,7 +108,10 @@ def parse_line(text: str, line: int) -> Ev | None:
     missing = [k for k in ("occurred_at", "action") if not data.get(k)]
     if missing:
         raise LineError(line, _("missing %(fields)s") % {"fields": ", ".join(missing)})
-    at = parse_datetime(str(data["occurred_at"])) if isinstance(data["occurred_at"], str) else None
+    try:
+        at = parse_datetime(data["occurred_at"]) if isinstance(data["occurred_at"], str) else None
+    except ValueError:  # well formed but not a real date, e.g. 30 February
+        at = None
     if at is None:
         raise LineError(line, _("occurred_at is not an ISO 8601 date and time"))
     if timezone.is_naive(at):

@@ -130,6 +130,8 @@ def deliver_pending(limit: int = 200) -> tuple[int, int]:
                .order_by("id").values_list("id", flat=True)[:limit])
     for nid in ids:
         with transaction.atomic():
+            # Lock the notification row only: the alert's person is an outer join, which
+            # PostgreSQL cannot lock (FOR UPDATE on the nullable side of an outer join).
             n = (Notification.objects.select_for_update(of=("self",))
                  .select_related("alert", "alert__rule", "alert__person")
                  .filter(pk=nid, sent_at__isnull=True).first())

@@ -112,6 +112,8 @@ class DbStore:
         return {i: prev.get(i) for i in items}
 
     def count(self, incs, now):
+        if not incs:  # e.g. a failed sign-in with neither a known account nor an address
+            return {}
         adds = [(key, int(now // gran) * gran, amount, int(now // gran) * gran + gran + window)
                 for key, gran, amount, window in incs if amount]
         with connection.cursor() as cur:
