@@ -295,3 +295,49 @@ def suspension_lift(*, actor: Actor, alert_id, reason: str) -> Suspension:
         audit_record(actor=actor, event=events.SUSPENSION_LIFTED, target_type="user", target_id=user.pk,
                      detail={"alert": str(alert_id), "reason": reason[:300]})
     return suspension
+
+
+# --- dry runs ----------------------------------------------------------------------------------
+
+
+def rule_dry_run(*, actor: Actor, code: str, days, params: dict | None = None, responses: dict | None = None):
+    """Run a rule over the last ``days`` days (1–90) of the audit log, as saved or with the unsaved
+    ``params`` / ``responses`` of the editor (validated like a save: ValidationError keyed by
+    parameter name or ``response_<severity>``), switched on whatever its mode. Nothing live is
+    touched. Security admins only. Audited (MONITOR_RULE_DRY_RUN: rule, days, alerts, unsaved)."""
+    from custodia.monitor.engine import RuleSpec
+    from custodia.monitor.history import check_days, dry_run
+
+    _check_rules(actor)
+    errors = {}
+    try:
+        days = check_days(days)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    rule = Rule.objects.filter(code=code).first()
+    if rule is None:
+        raise NotFound()
+    new_params, new_responses = rule.params, rule.responses
+    for key, value, clean in (("params", params, clean_params), ("responses", responses, clean_responses)):
+        if value is None:
+            continue
+        try:
+            if key == "params":
+                new_params = clean(rule.kind, value)
+            else:
+                new_responses = clean(rule.kind, value)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    unsaved = new_params != rule.params or new_responses != rule.responses
+    spec = RuleSpec(code=rule.code, version=rule.version, kind=rule.kind, params=new_params,
+                    responses=new_responses, mode=Mode.ON, name=rule.name)
+    result = dry_run(spec, days)
+    with transaction.atomic():
+        audit_record(actor=actor, event=events.RULE_DRY_RUN, target_type="monitor_rule",
+                     detail={"rule": code, "version": rule.version, "days": days, "events": result.events,
+                             "alerts": len(result.alerts), "unsaved": unsaved,
+                             **({"params": new_params, "responses": new_responses} if unsaved else {})})
+    result.spec, result.days, result.unsaved = spec, days, unsaved
+    return result
