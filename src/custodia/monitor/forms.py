@@ -133,8 +133,10 @@ class RuleForm(forms.Form):
         return tuple(self.detector.responses) == (Response.ALERT,)
 
     def raw_params(self) -> dict:
-        """The parameters as typed (validated by the service)."""
-        return {p.name: self.data.get(p.name, "") for p in self.detector.params}
+        """The parameters as typed (validated by the service); one not posted keeps its value."""
+        current = self.rule.params
+        return {p.name: self.data.get(p.name, current.get(p.name, p.default)) for p in self.detector.params}
 
     def raw_responses(self) -> dict:
-        return {s: self.data.get(f"response_{s}", Response.ALERT) for s in Severity.values}
+        current = self.rule.responses
+        return {s: self.data.get(f"response_{s}", current.get(s, Response.ALERT)) for s in Severity.values}

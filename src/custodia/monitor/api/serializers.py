@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from custodia.customers.api.serializers import PageQuerySerializer, page_of
+from custodia.customers.api.serializers import EnumField, PageQuerySerializer, page_of
 from custodia.monitor.choices import AlertStatus, Mode, Response, Severity
 from custodia.monitor.describe import alert_sentence
 from custodia.monitor.selectors import ACTIVE
@@ -12,8 +12,8 @@ STATUS_FILTERS = ((ACTIVE, _("open or investigating (default)")), *AlertStatus.c
 
 
 class AlertListQuerySerializer(PageQuerySerializer):
-    status = serializers.ChoiceField(choices=STATUS_FILTERS, required=False, default=ACTIVE)
-    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    status = EnumField("AlertStatusFilterEnum", STATUS_FILTERS, required=False, default=ACTIVE)
+    severity = EnumField("AlertSeverityEnum", Severity.choices, required=False)
     rule = serializers.CharField(required=False, allow_blank=True, max_length=60, help_text=_("A rule's code."))
 
 
@@ -31,8 +31,8 @@ class AlertSerializer(serializers.Serializer):
     rule = serializers.CharField(source="rule_id")
     rule_name = serializers.CharField(source="rule.name")
     rule_version = serializers.IntegerField()
-    severity = serializers.ChoiceField(choices=Severity.choices)
-    status = serializers.ChoiceField(choices=AlertStatus.choices)
+    severity = EnumField("AlertSeverityEnum", Severity.choices)
+    status = EnumField("AlertStatusEnum", AlertStatus.choices)
     reason = serializers.CharField(help_text=_("threshold, baseline, unusual_hour, new_ip, new_device, dormant, "
                                                "account, address, spray, cooling_off or deactivated."))
     summary = serializers.SerializerMethodField(help_text=_("Why the rule fired, in the caller's language."))
@@ -42,7 +42,7 @@ class AlertSerializer(serializers.Serializer):
     value = serializers.FloatField()
     limit = serializers.FloatField()
     window_seconds = serializers.IntegerField()
-    response = serializers.ChoiceField(choices=Response.choices, help_text=_("What the rule did at this severity."))
+    response = EnumField("AlertResponseEnum", Response.choices, help_text=_("What the rule did at this severity."))
     interventions = serializers.IntegerField(help_text=_("Actions denied, stepped up or suspended."))
     occurrences = serializers.IntegerField()
     first_at = serializers.DateTimeField()
@@ -75,7 +75,7 @@ class RuleSerializer(serializers.Serializer):
     kind = serializers.CharField(help_text=_("The detector."))
     params = serializers.JSONField()
     responses = serializers.JSONField(help_text=_("Response per severity."))
-    mode = serializers.ChoiceField(choices=Mode.choices)
+    mode = EnumField("RuleModeEnum", Mode.choices)
     version = serializers.IntegerField()
     changed_by = serializers.CharField(allow_null=True)
     changed_at = serializers.DateTimeField(allow_null=True)
@@ -84,3 +84,4 @@ class RuleSerializer(serializers.Serializer):
 
 
 AlertPageSerializer = page_of(AlertSerializer, "AlertPageSerializer")
+RulePageSerializer = page_of(RuleSerializer, "RulePageSerializer")

@@ -5,11 +5,13 @@ officers); anyone else gets 403. Listing and reading alerts are audited."""
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from custodia.customers.api.serializers import PageQuerySerializer
 from custodia.customers.api.views import ID, CustodiaViewSet, page_response, parse, responses
 from custodia.kernel.actor import Actor
 from custodia.monitor import selectors, services
@@ -72,16 +74,17 @@ class AlertViewSet(_RoleCheckedViewSet):
 @extend_schema_view(list=extend_schema(
     summary="Detector rules with their current version",
     description="For security admins, compliance officers and auditors.",
-    responses=responses({200: s.RuleSerializer(many=True)}, 401, 403)))
+    parameters=[PageQuerySerializer], responses=responses({200: s.RulePageSerializer}, 400, 401, 403)))
 class RuleViewSet(_RoleCheckedViewSet):
     required_action = {"list": None}
     http_method_names = ["get", "head"]
 
     def list(self, request):
-        rows = selectors.rule_list(self.actor)
-        return Response(s.RuleSerializer([{
+        query = parse(PageQuerySerializer, request.query_params)
+        page = Paginator(selectors.rule_list(self.actor), min(query["page_size"], 500)).get_page(query["page"])
+        return page_response(request, s.RuleSerializer, [{
             "code": r.rule.code, "name": r.rule.name, "kind": r.rule.kind, "params": r.rule.params,
             "responses": r.rule.responses, "mode": r.rule.mode, "version": r.rule.version,
             "changed_by": r.last.changed_by if r.last else None, "changed_at": r.last.changed_at if r.last else None,
-            "change_reason": r.last.reason if r.last else None, "alerts_30d": r.alerts} for r in rows],
-            many=True).data)
+            "change_reason": r.last.reason if r.last else None, "alerts_30d": r.alerts} for r in page.object_list],
+            page)
