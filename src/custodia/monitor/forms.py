@@ -21,7 +21,7 @@ class AlertFilterForm(forms.Form):
     assignee = forms.ChoiceField(label=_("Assignee"), required=False, choices=[
         ("", _("Anyone")), ("mine", _("Assigned to me")), ("none", _("Unassigned"))])
     person = forms.CharField(label=_("Person or address"), required=False, max_length=150, widget=forms.TextInput(
-        attrs={"placeholder": "rep01", "autocomplete": "off", "spellcheck": "false"}))
+        attrs={"placeholder": _("username or IP address"), "autocomplete": "off", "spellcheck": "false"}))
 
     def __init__(self, *args, rules=(), **kwargs):
         super().__init__(*args, **kwargs)
