@@ -209,6 +209,8 @@ EXPECTATIONS: dict[str, Expect] = {
     "access:grant_delete": security(Case("post", ok=_ok(302)), obj="grant"),
     "access:people": security(Case("get")),
     "access:person_edit": security(Case("get"), Case("post", {"role": "rep"}, ok=_ok(302)), obj="person"),
+    "access:person_status": security(Case("post", {"status": "cooling_off", "reason": "矩阵"}, ok=_ok(302)),
+                                     obj="person"),
     # access reviews: who sees or decides a campaign is checked per campaign (a campaign not yours is 404;
     # tests/reviews asserts each case); the overview is for manage_roles or read_audit (others 403)
     "reviews:index": Expect("signed_in", (Case("get"),), None),

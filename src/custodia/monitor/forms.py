@@ -6,6 +6,7 @@ errors are put back on the fields (``customers.forms.apply_errors``)."""
 from __future__ import annotations
 
 from django import forms
+from django.forms.utils import ErrorDict
 from django.utils.translation import gettext_lazy as _
 
 from custodia.monitor.choices import AlertStatus, Mode, Response, Severity
@@ -13,6 +14,15 @@ from custodia.monitor.detectors import DETECTORS, METRICS, SEVERITY_CHOICES
 from custodia.monitor.selectors import ACTIVE, AlertFilters
 
 ANY = [("", _("Any"))]
+
+
+class ServiceCheckedForm(forms.Form):
+    """Shapes and re-shows the input; the service validates it, and its field-level errors are
+    the only ones (``apply_errors``), so a message never appears twice."""
+
+    def full_clean(self):
+        self._errors = ErrorDict()
+        self.cleaned_data = {}
 
 
 class AlertFilterForm(forms.Form):
@@ -41,7 +51,7 @@ def parse_status(raw: str) -> str:
     return raw if raw in STATUS_FILTERS else ACTIVE
 
 
-class TriageForm(forms.Form):
+class TriageForm(ServiceCheckedForm):
     status = forms.ChoiceField(label=_("Status"), required=False)
     assignee = forms.ChoiceField(label=_("Assignee"), required=False)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
@@ -59,7 +69,7 @@ class TriageForm(forms.Form):
             (p.username, f"{p.get_full_name() or p.username} ({p.username})") for p in people]
 
 
-class LiftForm(forms.Form):
+class LiftForm(ServiceCheckedForm):
     reason = forms.CharField(label=_("Reason for lifting"), required=False, max_length=300, widget=forms.Textarea(
         attrs={"rows": 2}), help_text=_("Kept in the audit log. The person may sign in again; API tokens stay "
                                         "revoked."))
@@ -68,7 +78,7 @@ class LiftForm(forms.Form):
 RESPONSE_LABELS = dict(Response.choices)
 
 
-class RuleForm(forms.Form):
+class RuleForm(ServiceCheckedForm):
     """The editor of one rule: name, mode, the detector's parameters, a response per severity and
     the reason for the change. ``read_only`` disables every field (viewers who may not edit)."""
 
