@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django import forms
 from django.forms.utils import ErrorDict
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from custodia.monitor.choices import AlertStatus, Mode, Response, Severity
@@ -101,6 +102,9 @@ class RuleForm(ServiceCheckedForm):
             allowed = [r for r in Response.values if r in self.detector.responses]
             self.fields[f"response_{severity}"] = forms.ChoiceField(
                 label=label, required=False, choices=[(r, RESPONSE_LABELS[r]) for r in allowed])
+        shown = gettext(rule.name)
+        if shown != rule.name:
+            self.fields["name"].help_text = _("Shown in this language as “%(name)s”.") % {"name": shown}
         if read_only:
             for f in self.fields.values():
                 f.disabled = True

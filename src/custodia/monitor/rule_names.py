@@ -18,3 +18,5 @@ NAMES = (
     gettext_noop("Dormant account active again"),
     gettext_noop("Activity during departure or after deactivation"),
 )
+# The reason of a shipped rule's first version (rules.seed_defaults).
+SHIPPED = gettext_noop("shipped default")

@@ -151,7 +151,9 @@ def trigger_events(event_ids: list) -> tuple[list[dict], int]:
             sentence = template.format(actor=e.actor_label, target="", fields="、".join(labels)).strip()
         except KeyError:
             sentence = e.action
-        out.append({"event": e, "sentence": sentence, "objects": len(e.object_ids or [])})
+        attempted = (e.detail or {}).get("attempted") or {}
+        out.append({"event": e, "sentence": sentence, "objects": len(e.object_ids or []),
+                    "stopped": attempted.get("action") or ""})
     return out, len(set(event_ids or [])) - len(rows)
 
 

@@ -36,6 +36,8 @@ STATUS_TABS = (
     ("all", _("All")),
 )
 FILTER_FIELDS = ("severity", "rule", "assignee", "person")
+EVENTS_SHOWN = 10  # more are behind "show all"
+OUTCOMES = {"success": _("success"), "denied": _("denied"), "failure": _("failure")}
 
 
 def present_alert(alert) -> dict:
@@ -88,20 +90,35 @@ def alert_page(view: ActorView, pk, *, triage_form=None, lift_form=None, status=
     may_lift = services.may_edit_rules(actor) and data.suspension is not None
     if may_lift and lift_form is None:
         lift_form = LiftForm()
+    events = [dict(e, search=_event_search(e["event"]), outcome=OUTCOMES.get(e["event"].outcome, e["event"].outcome))
+              for e in data.events]
     first, last = timezone.localdate(alert.first_at), timezone.localdate(alert.last_at)
     bundle = {"since": first.isoformat(), "until": last.isoformat()}
     if alert.person:
         bundle["person"] = alert.person.username
     return render(view.request, "monitor/alert_detail.html", {
         "item": present_alert(alert), "alert": alert, "data": data,
-        "events": [dict(e, search=_event_search(e["event"])) for e in data.events],
+        "events": events[:EVENTS_SHOWN], "more_events": events[EVENTS_SHOWN:],
         "rule_kind": DETECTORS[alert.rule.kind].label if alert.rule.kind in DETECTORS else alert.rule.kind,
         "triage_form": triage_form if may_triage else None, "lift_form": lift_form if may_lift else None,
         "bundle_query": urlencode(bundle), "person_alerts_query": urlencode(
             {"status": "all", "person": alert.person.username if alert.person else alert.source_ip}),
-        "notes": [{"n": n, "status_from": _status_label(n.status_from), "status_to": _status_label(n.status_to)}
-                  for n in data.notes],
+        "trail": trail(alert, data),
     }, status=status)
+
+
+def trail(alert, data) -> list[dict]:
+    """What happened to the alert, in time order: raised, suspensions and lifts, triage notes."""
+    items = [{"kind": "raised", "at": alert.created_at, "by": "system:monitor"}]
+    for s in data.suspensions:
+        items.append({"kind": "suspended", "at": s.started_at, "by": "system:monitor"})
+        if s.lifted_at:
+            items.append({"kind": "lifted", "at": s.lifted_at, "by": s.lifted_by, "text": s.lift_reason})
+    for n in data.notes:
+        items.append({"kind": "note", "at": n.created_at, "by": n.author, "text": n.text, "assignee": n.assignee,
+                      "status_from": _status_label(n.status_from) if n.status_to else "",
+                      "status_to": _status_label(n.status_to) if n.status_to else ""})
+    return sorted(items, key=lambda i: i["at"])
 
 
 def _status_label(code: str) -> str:
