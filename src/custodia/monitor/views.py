@@ -264,7 +264,31 @@ def present_dry_run(result, rule) -> dict:
                                                  window_seconds=window, metric=metric)})
     subjects = {a["subject"] for a in result.alerts}
     return {"days": result.days, "events": result.events, "alerts": len(result.alerts), "rows": rows,
-            "people": len(subjects), "unsaved": result.unsaved, "shown": len(rows)}
+            "people": len(subjects), "unsaved": result.unsaved, "shown": len(rows),
+            "changes": _changes(rule, result.spec)}
+
+
+def _changes(rule, spec) -> list[dict]:
+    """What the dry run's values change against the saved rule (label, saved, tried)."""
+    detector = DETECTORS.get(rule.kind)
+    out = []
+    for p in detector.params if detector else ():
+        old, new = rule.params.get(p.name), spec.params.get(p.name)
+        if old != new:
+            out.append({"label": p.label, "old": _shown(old), "new": _shown(new)})
+    for severity, label in Severity.choices:
+        old, new = rule.responses.get(severity), spec.responses.get(severity)
+        if old != new:
+            out.append({"label": label, "old": Response(old).label if old else "—", "new": Response(new).label})
+    return out
+
+
+def _shown(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(value) or "—"
+    if value in Severity.values:
+        return str(Severity(value).label)
+    return str(value)
 
 
 def rule_page(view: ActorView, rule, versions, form, *, dry=None, status=200):
