@@ -313,3 +313,24 @@ def test_dry_run_bad_days_and_params(org):
 
 def test_shipped_rule_names_are_translatable():
     assert set(NAMES) == {d.name for d in DEFAULT_RULES}
+
+
+def test_alert_list_queries_do_not_grow_with_the_page(org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = signed_in(org.compliance)
+    make_alert(org.rep, assignee=org.secadmin)
+    with CaptureQueriesContext(connection) as small:
+        client.get(reverse("monitor:alerts"))
+    for person, rule in ((org.rep2, RULE), (org.other_rep, RULE), (org.rep, "volume.viewed.1h"),
+                         (org.rep2, "volume.viewed.1d")):
+        make_alert(person, rule=rule, assignee=org.compliance)
+    with CaptureQueriesContext(connection) as large:
+        client.get(reverse("monitor:alerts"))
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_alert_only_rule_shows_no_response_choices(org):
+    page = text(signed_in(org.secadmin).get(reverse("monitor:rule", args=["login.dormant"])))
+    assert "can only raise an alert" in page and 'name="response_high"' not in page
