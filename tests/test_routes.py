@@ -31,10 +31,11 @@ from custodia.kernel.actor import Actor
 from custodia.kernel.views import ActorView
 from custodia.reviews.services import campaigns_open
 from custodia.testing.factories import make_customer, make_org
+from tests.monitor.ui_helpers import make_alert
 
 NO_CUSTOMER_ROLES = ("secadmin", "auditor", "legal", "hr")
 OBJECT_KWARGS = {"pk", "id"}  # path parameters that name an object
-PARAM_SAMPLES = {"field": "mobile", "kind": "contact", "provider_id": "sso"}  # the other path parameters
+PARAM_SAMPLES = {"field": "mobile", "kind": "contact", "provider_id": "sso", "code": "volume.viewed.5m"}  # the other path parameters
 CUSTOMER = "<customer>"  # placeholder in request data: the customer of the scope under test
 # Third-party views we cannot annotate, public by nature: language switch, OpenAPI schema and docs.
 THIRD_PARTY_PUBLIC = {"set_language", "api-schema", "api-docs"}
@@ -57,6 +58,7 @@ class Case:
     ok: frozenset = frozenset({200})  # the in-scope actor's answer
     actor: str = "rep"  # who is "in scope"
     scoped: bool = True  # out-of-scope / random ids apply (path parameter or <customer> in the data)
+    roles: frozenset = frozenset()  # monitor routes: the roles let in for this case (default: the route's)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Expect:
     cases: tuple[Case, ...]
     obj: str = "customer"
     anon_ok: frozenset = field(default_factory=frozenset)  # public routes: anonymous answer
+    allowed: frozenset = field(default_factory=frozenset)  # monitor routes: the roles let in
 
 
 def ui(*cases, obj="customer"):
@@ -91,6 +94,18 @@ def audit(*cases, obj=None):
     return Expect("audit", tuple(Case(c.method, c.data, c.ok, "auditor", False) for c in cases), obj)
 
 
+def monitor(*cases, obj=None, allowed=("compliance", "secadmin", "auditor", "admin")):
+    """A monitoring page or API (roles checked by monitor.services): ``allowed`` in (viewing:
+    security admin, compliance, auditor, a superuser; triage: not the auditor; rules: security
+    admin and superuser), every other role 403, a random id 404."""
+    return Expect("monitor", tuple(Case(c.method, c.data, c.ok, "secadmin", False, c.roles) for c in cases), obj,
+                  allowed=frozenset(allowed))
+
+
+MONITOR_ROLES = ("rep", "manager", "compliance", "secadmin", "auditor", "legal", "hr", "admin")
+TRIAGE = ("compliance", "secadmin", "admin")
+RULES = ("secadmin", "admin")
+RULE_FORM = {"name": "Customers viewed in 5 minutes", "mode": "on", "reason": "matrix", "threshold": "160"}
 READ_AUDIT = ("in_scope", "compliance", "secadmin", "admin")
 NO_READ_AUDIT = ("rep", "manager", "legal", "hr")
 
@@ -194,6 +209,8 @@ EXPECTATIONS: dict[str, Expect] = {
     "access:grant_delete": security(Case("post", ok=_ok(302)), obj="grant"),
     "access:people": security(Case("get")),
     "access:person_edit": security(Case("get"), Case("post", {"role": "rep"}, ok=_ok(302)), obj="person"),
+    "access:person_status": security(Case("post", {"status": "cooling_off", "reason": "矩阵"}, ok=_ok(302)),
+                                     obj="person"),
     # access reviews: who sees or decides a campaign is checked per campaign (a campaign not yours is 404;
     # tests/reviews asserts each case); the overview is for manage_roles or read_audit (others 403)
     "reviews:index": Expect("signed_in", (Case("get"),), None),
@@ -216,6 +233,19 @@ EXPECTATIONS: dict[str, Expect] = {
     "audit:public_key": audit(Case("get")),
     "audit:bundle": audit(Case("get"), Case("post", {"customer": CUSTOMER})),  # 200: the zip
     "audit:proof": audit(Case("get"), obj="audit_event"),
+    # monitoring (roles checked by monitor.services; viewing alerts is audited)
+    "monitor:alerts": monitor(Case("get")),
+    "monitor:alert": monitor(Case("get"), obj="alert"),
+    "monitor:alert_triage": monitor(Case("post", {"status": "investigating"}, ok=_ok(302)), obj="alert",
+                                    allowed=TRIAGE),
+    "monitor:suspension_lift": monitor(Case("post", {"reason": "matrix"}, ok=_ok(302)), obj="alert", allowed=RULES),
+    "monitor:rules": monitor(Case("get")),
+    "monitor:rule": monitor(Case("get"), Case("post", RULE_FORM, ok=_ok(302), roles=frozenset(RULES))),
+    "monitor:rule_dry_run": monitor(Case("post", {"days": "7"}), allowed=RULES),
+    "monitor-api:alert-list": monitor(Case("get")),
+    "monitor-api:alert-detail": monitor(Case("get"), obj="alert"),
+    "monitor-api:alert-triage": monitor(Case("post", {"status": "investigating"}), obj="alert", allowed=TRIAGE),
+    "monitor-api:rule-list": monitor(Case("get")),
     "approvals-api:request-list": Expect("signed_in", (Case("get"), Case("post", {
         "kind": "reveal", "customer": CUSTOMER, "field": "id_number", "purpose": "contact_customer"},
         ok=_ok(201, 404)),), None),  # 404: the customer is not in the person's scope
@@ -341,11 +371,12 @@ def world(db):
             if kind != "customer":
                 record = record_services.record_create(actor=system, kind=kind, customer_id=customer.pk, data=data)
                 ids[scope][kind] = record.pk
-    ids["random"] = {kind: uuid.uuid4() for kind in (*API_INPUT, "role", "grant", "person", "audit_event")}
+    ids["random"] = {kind: uuid.uuid4() for kind in (*API_INPUT, "role", "grant", "person", "audit_event", "alert")}
     role = Role.objects.get(code="rep")
     ids["in"] |= {"role": role.pk, "grant": role.grants.get(object_type="customer").pk, "person": org.rep.pk}
     ids["in"]["authenticator"] = 2**31 - 1  # a security key id nobody has
     ids["in"]["audit_event"] = AuditEvent.objects.order_by("seq").values_list("id", flat=True).first()
+    ids["in"]["alert"] = make_alert(org.rep2, suspended=True).pk
     campaign = next(c for c in campaigns_open(actor=system) if c.reviewer_id == org.manager.pk)
     ids["in"] |= {"campaign": campaign.pk, "review_item": campaign.items.get(subject=org.rep, kind="role").pk}
     return org, ids
@@ -384,6 +415,9 @@ def _cases():
             if expect.kind == "security":
                 whos += ["in_scope", "auditor", "legal", "hr", "rep", "compliance", "admin"]
                 whos += ["random_id"] if _has_object(route, case) else []
+            elif expect.kind == "monitor":
+                whos += list(MONITOR_ROLES)
+                whos += ["random_id"] if OBJECT_KWARGS & set(route.params) else []
             elif expect.kind == "audit":
                 # A customer id in audit input is a filter (an unknown one finds no events), not an object.
                 whos += [*READ_AUDIT, *NO_READ_AUDIT]
@@ -421,6 +455,12 @@ def test_authorisation_matrix(client, world, name, index, who):
             assert code in (401, 403), where
         else:
             assert code == 302 and response["Location"].startswith(reverse("login")), where
+    elif expect.kind == "monitor" and who == "random_id":
+        assert code == 404, where
+    elif expect.kind == "monitor" and who in (case.roles or expect.allowed):
+        assert code in case.ok, f"{where}: {code} {response.content[:300]!r}"
+    elif expect.kind == "monitor":
+        assert code == 403, where  # the role may not
     elif expect.kind == "security" and who not in ("in_scope", "random_id"):
         assert code == 403, where  # manage_roles only
     elif expect.kind == "audit" and who in NO_READ_AUDIT:

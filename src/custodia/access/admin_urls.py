@@ -15,4 +15,5 @@ urlpatterns = [
     path("grants/<uuid:pk>/delete/", views.GrantDeleteView.as_view(), name="grant_delete"),
     path("people/", views.PeopleView.as_view(), name="people"),
     path("people/<uuid:pk>/", views.PersonEditView.as_view(), name="person_edit"),
+    path("people/<uuid:pk>/status/", views.PersonStatusView.as_view(), name="person_status"),
 ]

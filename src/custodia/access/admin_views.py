@@ -12,9 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from custodia.access import grant_services, selectors
 from custodia.access.choices import OBJECT_ACTIONS, OBJECT_CONSTRAINTS, Action, Duty, ObjectType, Scope
-from custodia.access.forms import GrantForm, PersonForm, RoleForm
+from custodia.access.forms import EmploymentStatusForm, GrantForm, PersonForm, RoleForm
 from custodia.customers.choices import Tier
 from custodia.customers.forms import apply_errors
+from custodia.identity.services import DEACTIVATING_ROLES
 from custodia.kernel.views import ActorView
 from custodia.protection import catalog
 
@@ -201,5 +202,34 @@ class PersonEditView(ActorView):
                 return redirect(reverse("access:people"))
         return self.page(person, form)
 
-    def page(self, person, form):
-        return render(self.request, "access/person_form.html", {"person": person, "form": form})
+    def page(self, person, form, status_form=None, code=200):
+        status_form = status_form or EmploymentStatusForm(initial={"status": person.employment_status})
+        return render(self.request, "access/person_form.html", {
+            "person": person, "form": form, "status_form": status_form,
+            "may_set_status": self.actor.role in DEACTIVATING_ROLES and self.actor.user_id != person.pk,
+        }, status=code)
+
+
+class PersonStatusView(PersonEditView):
+    """POST: set a person's employment status with a reason (identity.services.employment_status_set,
+    audited); errors under the fields (400), nothing changed."""
+
+    required_action = "manage_roles"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        from custodia.identity.services import employment_status_set
+
+        person = selectors.staff_get(self.actor, pk)
+        status_form = EmploymentStatusForm(request.POST)
+        status_form.is_valid()
+        try:
+            employment_status_set(actor=self.actor, user=person, status=request.POST.get("status", ""),
+                                  reason=request.POST.get("reason", ""))
+        except ValidationError as exc:
+            apply_errors(status_form, exc)
+            form = PersonForm(initial={"role": person.role, "training_valid_until": person.training_valid_until},
+                              roles=selectors.role_choices())
+            return self.page(person, form, status_form, code=400)
+        messages.success(request, _("Employment status saved."))
+        return redirect("access:person_edit", pk=person.pk)

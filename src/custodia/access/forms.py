@@ -4,9 +4,10 @@ of duties) and their field errors are put back under the inputs (customers.forms
 from __future__ import annotations
 
 from django import forms
+from django.forms.utils import ErrorDict
 from django.utils.translation import gettext_lazy as _
 
-from custodia.access.choices import Action, Duty, ObjectType, Scope
+from custodia.access.choices import Action, Duty, EmploymentStatus, ObjectType, Scope
 from custodia.access.models import MAX_GRANT_DAYS_HINT, TIMED_ACTIONS
 from custodia.customers.choices import Tier
 from custodia.protection import catalog
@@ -69,6 +70,23 @@ class PersonForm(forms.Form):
     def __init__(self, *args, roles=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = list(roles)
+
+
+class EmploymentStatusForm(forms.Form):
+    """A person's employment status with the reason (identity.services.employment_status_set)."""
+
+    status = forms.ChoiceField(label=_("Employment status"), choices=EmploymentStatus.choices,
+                               help_text=_("Cooling-off: the monitor alerts on anything they do. Departed: sign-in "
+                                           "refused, sessions and API tokens ended."))
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=200,
+                             widget=forms.TextInput(attrs={"placeholder": _("e.g. resignation accepted, last day 30 "
+                                                                            "November")}),
+                             help_text=_("Required; kept in the audit log."))
+
+    def full_clean(self):
+        """The service validates (its errors are put on the fields): no message twice."""
+        self._errors = ErrorDict()
+        self.cleaned_data = {}
 
 
 class AssignForm(forms.Form):

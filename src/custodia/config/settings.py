@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "custodia.kernel.context_processors.permissions",
+                "custodia.monitor.context_processors.monitor_nav",
             ],
         },
     }

@@ -8,12 +8,14 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("custodia.customers.api.urls")),
     path("api/v1/", include("custodia.approvals.api.urls")),  # maker-checker approvals
+    path("api/v1/", include("custodia.monitor.api.urls")),  # alerts and detector rules
     path("", include("custodia.identity.urls")),  # /login/, /logout/, /accounts/ (allauth)
     path("", include("custodia.access.urls")),
     path("security/", include("custodia.access.admin_urls")),  # roles and people (manage_roles)
     path("reviews/", include("custodia.reviews.urls")),  # access reviews (re-certification)
     path("", include("custodia.approvals.urls")),  # /approvals/, /exports/trace/
     path("audit/", include("custodia.audit.urls")),  # audit search, integrity, evidence bundles (read_audit)
+    path("monitor/", include("custodia.monitor.urls")),  # alert triage and detector rules
     path("", include("custodia.protection.urls")),
     path("", include("custodia.customers.urls")),
 ]

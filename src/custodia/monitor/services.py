@@ -335,20 +335,44 @@ def history_replay(*, actor: Actor, lines, source: str, codes: list[str] | None 
     return result
 
 
-def rule_dry_run(*, actor: Actor, code: str, days) -> object:
-    """What one rule would have raised over the last ``days`` days of the audit log, whatever its
-    mode (``history.dry_run``). Who: security admins and the console operator. Audits
-    MONITOR_RULE_DRY_RUN."""
-    from custodia.monitor import history
+def rule_dry_run(*, actor: Actor, code: str, days, params: dict | None = None, responses: dict | None = None):
+    """Run a rule over the last ``days`` days (1–90) of the audit log, as saved or with the unsaved
+    ``params`` / ``responses`` of the editor (validated like a save: ValidationError keyed by
+    parameter name or ``response_<severity>``), switched on whatever its mode. Nothing live is
+    touched. Security admins only. Audited (MONITOR_RULE_DRY_RUN: rule, days, alerts, unsaved)."""
+    from custodia.monitor.engine import RuleSpec
+    from custodia.monitor.history import check_days, dry_run
 
     _check_rules(actor)
-    days = history.check_days(days)
+    errors = {}
+    try:
+        days = check_days(days)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     rule = Rule.objects.filter(code=code).first()
     if rule is None:
         raise NotFound()
-    result = history.dry_run(rule, days)
+    new_params, new_responses = rule.params, rule.responses
+    for key, value, clean in (("params", params, clean_params), ("responses", responses, clean_responses)):
+        if value is None:
+            continue
+        try:
+            if key == "params":
+                new_params = clean(rule.kind, value)
+            else:
+                new_responses = clean(rule.kind, value)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    unsaved = new_params != rule.params or new_responses != rule.responses
+    spec = RuleSpec(code=rule.code, version=rule.version, kind=rule.kind, params=new_params,
+                    responses=new_responses, mode=Mode.ON, name=rule.name)
+    result = dry_run(spec, days)
     with transaction.atomic():
         audit_record(actor=actor, event=events.RULE_DRY_RUN, target_type="monitor_rule",
-                     detail={"rule": rule.code, "version": rule.version, "days": days, "events": result.events,
-                             "alerts": len(result.alerts)})
+                     detail={"rule": code, "version": rule.version, "days": days, "events": result.events,
+                             "alerts": len(result.alerts), "unsaved": unsaved,
+                             **({"params": new_params, "responses": new_responses} if unsaved else {})})
+    result.spec, result.days, result.unsaved = spec, days, unsaved
     return result
