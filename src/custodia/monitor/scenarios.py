@@ -379,7 +379,7 @@ class _Inject:
         sc = self._scenario("paging_before_leaving", "Paging through customers the night before leaving", p)
         order = rng.sample(p.portfolio, len(p.portfolio) if p.role == "rep" else min(len(p.portfolio),
                                                                                      rng.randint(600, 900)))
-        size, pause = rng.choice((25, 50)), rng.uniform(4, 40)
+        size, pause = rng.choice((25, 50)), rng.uniform(4, 90)  # seconds a page, quick or careful
 
         def emit():
             ip = p.home_ips[0] if p.home_ips else p.office_ip
