@@ -10,9 +10,8 @@ from collections import Counter
 
 import pytest
 
-from custodia.monitor import history
-from custodia.monitor.scenarios import (HOLIDAYS, MONTH_START, TZ, generate, is_workday, report, to_json_line,
-                                        write_jsonl)
+from custodia.monitor import history, scenarios
+from custodia.monitor.scenarios import TZ, generate, report, to_json_line, write_jsonl
 
 
 @pytest.mark.parametrize("seed", [7, 2026])
@@ -40,8 +39,8 @@ def test_the_month_looks_like_a_sales_force_at_work():
     injected = {e for sc in stream.scenarios for e in sc.event_ids}
     normal = [e for e in stream.events if e.id not in injected and e.actor]
     days = Counter(e.at.astimezone(TZ).date() for e in normal)
-    assert not any(d in HOLIDAYS for d in days)  # 清明 is off
-    assert all(is_workday(d) or d.weekday() == 5 for d in days)  # some Saturdays, never a Sunday
+    assert not any(d in scenarios.HOLIDAYS for d in days)  # 清明 is off
+    assert all(scenarios.is_workday(d) or d.weekday() == 5 for d in days)  # some Saturdays, never a Sunday
     assert any(d.weekday() == 5 for d in days)
     logins = [e.at.astimezone(TZ) for e in normal if e.action == "access.login"]
     assert all(8 <= t.hour < 21 for t in logins)
@@ -49,7 +48,7 @@ def test_the_month_looks_like_a_sales_force_at_work():
     assert first[8] + first[9] > 0.7 * len(logins)  # most sign in between 08:00 and 10:00
     assert any(e.action == "access.login.failed" for e in stream.events if e.id not in injected)  # typos
     assert [e.at for e in stream.events] == sorted(e.at for e in stream.events)
-    assert stream.report_from == dt.datetime(2026, 4, 1, tzinfo=TZ) and MONTH_START == dt.date(2026, 4, 1)
+    assert stream.report_from == dt.datetime(2026, 4, 1, tzinfo=TZ) and scenarios.MONTH_START == dt.date(2026, 4, 1)
 
 
 def test_the_stream_is_deterministic_for_a_seed():
