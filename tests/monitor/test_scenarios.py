@@ -26,7 +26,7 @@ def test_every_injected_scenario_is_detected_with_few_false_positives(seed):
     assert 0 < result.precision <= 1 and result.true_alerts > 0
     assert {o.kind for o in result.outcomes} == {
         "paging_before_leaving", "export_then_resign", "after_hours_new_ip", "password_spray", "departed_token",
-        "dormant_wakeup", "id_enumeration"}
+        "dormant_wakeup", "id_enumeration", "colleagues_core"}
     assert result.ttd_max is not None and result.ttd_median <= result.ttd_max
     assert result.person_days > 800 and result.events > 50_000
 

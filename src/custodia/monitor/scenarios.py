@@ -13,7 +13,8 @@ Injected misuse, modelled on the CERT insider-threat scenarios (several instance
 people, spread over the month): paging through the portfolio the night before leaving; a bulk
 export followed by resignation and activity in the cooling-off period; an after-hours sign-in
 from a new address; password spraying; use of a departed person's API token; a dormant account
-waking up; enumeration by identifier searches.
+waking up; enumeration by identifier searches; an afternoon browsing colleagues' core-tier
+customers.
 
 Scoring. A scenario is detected when any rule finds something about its person or address
 between its start and 24 hours after its last event (or on one of its own events); time to detect
@@ -332,7 +333,7 @@ class _Inject:
 
     def plan(self) -> None:
         rng, people = self.rng, self.g.people
-        reps = rng.sample([p for p in people if p.role == "rep"], 13)
+        reps = rng.sample([p for p in people if p.role == "rep"], 15)
         manager = rng.choice([p for p in people if p.role == "manager"])
         officer = rng.choice([p for p in people if p.role == "compliance"])
         for p, day in zip([reps[0], reps[1], manager], rng.sample(_month_workdays(2, 29), 3), strict=True):
@@ -350,6 +351,8 @@ class _Inject:
         self.dormant_wakeup(reps[10], rng.choice(_month_workdays(7, 24)))
         for p, day in zip(reps[11:13], rng.sample(_month_workdays(1, 30), 2), strict=True):
             self.id_enumeration(p, day)
+        for p, day in zip(reps[13:15], rng.sample(_month_workdays(1, 30), 2), strict=True):
+            self.colleagues_core(p, day)
 
     def emit(self) -> list[Scenario]:
         return [emitter() for emitter in self.emitters]
@@ -518,6 +521,25 @@ class _Inject:
                 g.ev(p, "customer.searched", t0 + dt.timedelta(seconds=span * i / n), sc, source_ip=p.office_ip,
                      target_type="customer", detail={"by": rng.choice(("id_number", "phone"))},
                      outcome="success" if rng.random() < 0.3 else "not_found")
+            return self._close(sc, g.events)
+
+        self.emitters.append(emit)
+
+
+    def colleagues_core(self, p: Person, day: dt.date) -> None:
+        """An afternoon spent opening colleagues' core-tier customers (reachable through a shared-deal
+        grant): the biggest accounts of the team, looked up one by one."""
+        rng, g = self.rng, self.g
+        t0 = at(day, rng.randint(14 * 60, 16 * 60))
+        sc = self._scenario("colleagues_core", "Browsing colleagues' core customers", p)
+        others = [c for r in g.people if r.role == "rep" and r is not p for c in r.core]
+
+        def emit():
+            when = t0
+            for c in rng.sample(others, rng.randint(20, 40)):
+                g.ev(p, "customer.viewed", when, sc, source_ip=p.office_ip, target_type="customer", target_id=c,
+                     subject_id=c, detail={"core_not_owned": [c]})
+                when += dt.timedelta(seconds=rng.randint(30, 300))
             return self._close(sc, g.events)
 
         self.emitters.append(emit)
