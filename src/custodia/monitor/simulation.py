@@ -155,6 +155,10 @@ class Stream:
 
 
 class Generator:
+    """Builds the stream: the people, their normal month (``normal``), and the events misuse.py
+    injects through ``ev``, ``sign_in`` and ``status``. ``cutoff`` ends a person's normal day early
+    (the night something is injected, a last day)."""
+
     def __init__(self, seed: int, n: int):
         if not 30 <= n <= 2000:
             raise ValueError("people must be between 30 and 2000")
