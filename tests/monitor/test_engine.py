@@ -168,3 +168,18 @@ def test_only_inline_detectors_may_intervene():
     with pytest.raises(ValidationError) as exc:
         clean_responses("login_hours", {"high": "deny"})
     assert "response_high" in exc.value.message_dict
+
+
+def test_a_metric_never_used_has_a_zero_baseline_so_its_floor_applies():
+    """Regression: baselines were learned only for metrics the person had used, so a person who had
+    never exported had no export baseline and their first bulk export met only the fixed threshold."""
+    rule = default("volume.exported.1d", threshold=10_000, baseline_factor=4.0, baseline_min=150)
+    views = default("volume.viewed.1d")
+    e = engine(rule, views, learn=True)
+    for day in range(2, 12):  # ten working days of views, no export
+        e.evaluate(ev("customer.list.viewed", at(day=day), object_ids=customers(30, day * 100)))
+    e.evaluate(ev("customer.viewed", at(day=12), target_id=customers(1)[0]))  # a new day: baselines refresh
+    assert e.store.baselines("p1")["exported:86400"] == 0
+    assert e.evaluate(ev("customer.exported", at(day=12, hour=11), object_ids=customers(100))) == []
+    found = e.evaluate(ev("customer.exported", at(day=12, hour=12), object_ids=customers(100, 100)))
+    assert [(f.reason, f.severity, f.value, f.limit) for f in found] == [("baseline", "medium", 200, 150)]

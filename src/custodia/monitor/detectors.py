@@ -246,7 +246,12 @@ DEFAULT_RULES = (
             _volume("revealed", 3600, 20, Severity.HIGH, 4.0, 6),
             INLINE_RESPONSES | {Severity.MEDIUM: Response.STEP_UP}),
     Default("volume.exported.1d", "Customer rows exported in a day", "volume",
-            _volume("exported", 86400, 2000, Severity.HIGH, 4.0, 300),
+            _volume("exported", 86400, 2000, Severity.HIGH, 4.0, 600),
+            INLINE_RESPONSES | {Severity.MEDIUM: Response.STEP_UP}),
+    # A rep's exports are filtered lists of tens of rows; their whole portfolio is 150 to 400.
+    # Managers export their team's list (a few hundred rows) now and then: the rule above.
+    Default("volume.exported.rep.1d", "Customer rows a rep exports in a day", "volume",
+            _volume("exported", 86400, 600, Severity.HIGH, 4.0, 150, roles=("rep",)),
             INLINE_RESPONSES | {Severity.MEDIUM: Response.STEP_UP}),
     Default("enumeration.searches.15m", "Searches by identifier in 15 minutes", "volume",
             _volume("searched", 900, 30, Severity.HIGH), INLINE_RESPONSES),

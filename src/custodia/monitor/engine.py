@@ -414,11 +414,17 @@ class Engine:
         (at least 7 such days; quiet active days count as zero)."""
         start = today - dt.timedelta(days=BASELINE_DAYS)
         learned: dict[str, dict] = defaultdict(dict)
-        for (person, metric, w), peaks in self._peaks.items():
-            days = [d for d in self._active[person] if start <= d < today]
+        for person, active in self._active.items():
+            days = [d for d in active if start <= d < today]
             if len(days) < BASELINE_MIN_DAYS:
                 continue
-            learned[person][f"{metric}:{w}"] = round(robust_level([peaks.get(d, 0) for d in days]), 2)
+            # every watched metric, not only those the person used: a metric they never touched
+            # has a zero baseline, so its floor applies (a first-ever bulk export is not unwatched)
+            for metric, windows in self._windows.items():
+                for w in windows:
+                    peaks = self._peaks.get((person, metric, w), {})
+                    learned[person][f"{metric}:{w}"] = round(robust_level([peaks.get(d, 0) for d in days]), 2)
+        for peaks in self._peaks.values():
             for old in [d for d in peaks if d < start]:
                 del peaks[old]
         for person, values in learned.items():
