@@ -103,6 +103,8 @@ def parse_line(text: str, line: int) -> Ev | None:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LineError(line, _("not valid JSON (%(error)s)") % {"error": exc.msg}) from None
+    except RecursionError:
+        raise LineError(line, _("not valid JSON (nested too deeply)")) from None
     if not isinstance(data, dict):
         raise LineError(line, _("each line must be a JSON object"))
     missing = [k for k in ("occurred_at", "action") if not data.get(k)]

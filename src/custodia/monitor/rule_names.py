@@ -10,6 +10,7 @@ NAMES = (
     gettext_noop("Customers viewed in a day"),
     gettext_noop("Protected fields revealed in an hour"),
     gettext_noop("Customer rows exported in a day"),
+    gettext_noop("Customer rows a rep exports in a day"),
     gettext_noop("Searches by identifier in 15 minutes"),
     gettext_noop("Core customers not owned, accessed in a day"),
     gettext_noop("Sign-in at an unusual hour"),
