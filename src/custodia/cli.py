@@ -150,8 +150,14 @@ def _setup_django() -> None:
 def _manage(args: list[str]) -> int:
     from django.core.management import ManagementUtility
 
+    from custodia.monitor.inline import Intervention, scope
+
     try:
-        ManagementUtility(["custodia manage", *args]).execute()
+        with scope():  # as for the other commands: what the detectors find is recorded at the end
+            ManagementUtility(["custodia manage", *args]).execute()
+    except Intervention as exc:
+        error_console().print(f"[bold red]Stopped by a security rule:[/] {escape(exc)}")
+        return 1
     except SystemExit as exc:
         return _code(exc)
     return 0

@@ -197,3 +197,23 @@ class OtherActionsTests:
     def test_a_sub_word_is_needed(self, capsys):
         code, _out, err = run(capsys, "monitor")
         assert code == 2 and "replay, rules, dry-run" in err
+
+
+@pytest.mark.django_db
+def test_an_export_at_the_console_is_stopped_and_the_stop_recorded(capsys, org, tmp_path, customer_factory):
+    from custodia.monitor import services as monitor_services
+    from custodia.monitor.models import Rule
+
+    for _ in range(3):
+        customer_factory(org.rep)
+    rule = Rule.objects.get(code="volume.exported.rep.1d")
+    monitor_services.rule_update(actor=Actor.for_user(org.secadmin), code=rule.code,
+                                 params=rule.params | {"threshold": 2}, reason="test")
+    out = tmp_path / "list.csv"
+    code, _out, err = run(capsys, "export", "customers", "--out", out, "--actor", "rep01")
+    assert code == 1 and "security rule" in err
+    assert not out.exists()
+    alert = Alert.objects.get(rule_id="volume.exported.rep.1d")
+    assert alert.person_id == org.rep.pk and alert.interventions == 1
+    assert AuditEvent.objects.filter(action="monitor.intervened").count() == 1
+    assert not AuditEvent.objects.filter(action="customer.exported").exists()
