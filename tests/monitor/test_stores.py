@@ -96,3 +96,18 @@ def test_expired_counters_and_marks_are_dropped():
         assert DbStore.expire(1_000_000 + 100) == 0
         assert DbStore.expire(1_000_000 + 1000) == 2
         assert store.count([("c:viewed:300:a", 25, 0, 300)], 1_000_000) == {"c:viewed:300:a": 0}
+
+
+def test_redis_takes_back_what_a_stopped_event_counted(redis_store):
+    keys = list(redis_store.client.scan_iter(match=RedisStore.PREFIX + "*", count=1000))
+    if keys:
+        redis_store.client.delete(*keys)
+    now = 1_750_000_000
+    redis_store.seen("s:viewed:a", ["c1"], now, ttl=300)
+    redis_store.count([("c:viewed:300:a", 25, 1, 300)], now)
+    redis_store.begin()
+    assert redis_store.seen("s:viewed:a", ["c1", "c2"], now + 10, ttl=300) == {"c1": now, "c2": None}
+    assert redis_store.count([("c:viewed:300:a", 25, 1, 300)], now + 10) == {"c:viewed:300:a": 2}
+    redis_store.undo()
+    assert redis_store.count([("c:viewed:300:a", 25, 0, 300)], now + 10) == {"c:viewed:300:a": 1}
+    assert redis_store.seen("s:viewed:a", ["c1", "c2"], now + 20, ttl=300) == {"c1": now, "c2": None}

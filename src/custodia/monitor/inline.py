@@ -162,6 +162,7 @@ def check(values: dict, actor) -> None:
         return
     ev = Ev.from_values(values)
     token = _status_hint.set({str(actor.user.pk): _status(actor.user)} if actor.user is not None else {})
+    engine.store.begin()
     try:
         findings = engine.evaluate(ev)
     finally:
@@ -182,6 +183,7 @@ def check(values: dict, actor) -> None:
         current.intervention = stop
         current.attempted = {"action": ev.action, "target_type": ev.target_type, "target_id": ev.target_id,
                              "objects": len(ev.object_ids)}
+        engine.store.undo()  # the stopped event never happened: take back what it counted
         raise EXCEPTIONS[stop.response](stop)
 
 

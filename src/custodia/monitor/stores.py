@@ -11,6 +11,7 @@ Three stores, one interface:
 
 from __future__ import annotations
 
+import contextvars
 import json
 import time
 from collections import defaultdict
@@ -18,10 +19,21 @@ from collections import defaultdict
 from django.db import connection
 
 BASELINE_CACHE_SECONDS = 300
+_journal: contextvars.ContextVar[list | None] = contextvars.ContextVar("custodia_monitor_journal", default=None)
 MAX_TTL = 40 * 86400
 
 
-class MemoryStore:
+class _NoJournal:
+    """Stores whose writes roll back with the operation (or that run offline) need no undo."""
+
+    def begin(self) -> None:
+        pass
+
+    def undo(self) -> None:
+        pass
+
+
+class MemoryStore(_NoJournal):
     def __init__(self):
         self._buckets: dict[str, dict[int, int]] = defaultdict(dict)
         self._seen: dict[str, dict[str, float]] = defaultdict(dict)
@@ -90,7 +102,7 @@ class _BaselineCache:
 BASELINES = _BaselineCache()
 
 
-class DbStore:
+class DbStore(_NoJournal):
     """Counters in ``monitor_counter`` (key, bucket) and last-seen times in ``monitor_seen``, both
     written with one multi-row upsert per event (SQLite and PostgreSQL share the syntax)."""
 
@@ -159,7 +171,11 @@ class DbStore:
 
 class RedisStore:
     """The same state in Redis: counters as one key per bucket (INCRBY with an expiry), last-seen
-    times as a hash per person and metric, profiles and baselines as JSON strings."""
+    times as a hash per person and metric, profiles and baselines as JSON strings.
+
+    Redis is outside the database transaction, so what one event wrote is journalled: when the
+    event's action is stopped, ``undo`` takes its counts and sightings back, as the database
+    store's rollback does (a refused request never counts, whichever store)."""
 
     PREFIX = "custodia:monitor:"
 
@@ -167,6 +183,31 @@ class RedisStore:
         import redis
 
         self.client = redis.Redis.from_url(url)
+
+    def begin(self) -> None:
+        _journal.set([])
+
+    def undo(self) -> None:
+        entries = _journal.get() or []
+        _journal.set([])
+        if not entries:
+            return
+        pipe = self.client.pipeline(transaction=True)
+        for kind, name, value in reversed(entries):
+            if kind == "incr":
+                pipe.decrby(name, value)
+            else:  # a sighting: put back the one before, or none
+                item, prev = value
+                if prev is None:
+                    pipe.hdel(name, item)
+                else:
+                    pipe.hset(name, item, prev)
+        pipe.execute()
+
+    def _note(self, kind, name, value) -> None:
+        entries = _journal.get()
+        if entries is not None:
+            entries.append((kind, name, value))
 
     def seen(self, key, items, now, ttl):
         items = sorted(set(items))
@@ -178,7 +219,10 @@ class RedisStore:
         pipe.hset(name, mapping=dict.fromkeys(items, int(now)))
         pipe.expire(name, int(min(ttl, MAX_TTL)))
         values = pipe.execute()[0]
-        return {i: (int(v) if v is not None else None) for i, v in zip(items, values, strict=True)}
+        prev = {i: (int(v) if v is not None else None) for i, v in zip(items, values, strict=True)}
+        for item in items:
+            self._note("seen", name, (item, prev[item]))
+        return prev
 
     def count(self, incs, now):
         pipe = self.client.pipeline(transaction=True)
@@ -189,6 +233,7 @@ class RedisStore:
                 name = f"{self.PREFIX}{key}:{bucket}"
                 pipe.incrby(name, amount)
                 pipe.expire(name, int(gran + window + 60))
+                self._note("incr", name, amount)
             low = _low(now, gran, window)
             names = [f"{self.PREFIX}{key}:{b}" for b in range(bucket, low, -gran)]
             pipe.mget(names)
