@@ -21,9 +21,10 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
         token = ApiToken.objects.select_related("user", "user__team").filter(digest=token_digest(key)).first()
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
-        if token.revoked_at is not None or not token.user.is_active or token.user.employment_status == "departed":
-            from custodia.access.services import token_refused_record
+        from custodia.access.services import token_refused_record  # (they import this module)
+        from custodia.identity.services import user_is_cut_off
 
+        if token.revoked_at is not None or user_is_cut_off(token.user):
             token_refused_record(token=token)
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         return token.user, token

@@ -122,7 +122,7 @@ def audit_search(actor: Actor, *, customer_id=None, person: str | None = None, a
     page_obj = paginator.get_page(page)
     events_ = list(page_obj.object_list)
     indexes = tiles.leaf_indexes(e.seq for e in events_)
-    rows = [_row(e, indexes.get(e.seq)) for e in events_]
+    rows = [event_row(e, indexes.get(e.seq)) for e in events_]
     filters = {"customer": str(customer_id) if customer_id else None, "person": person or None,
                "action": action or None, "since": _iso(since), "until": _iso(until)}
     with transaction.atomic():
@@ -143,7 +143,8 @@ def field_label(name: str) -> str:
     return str(pf.label) if pf is not None else name
 
 
-def _row(event: AuditEvent, index: int | None) -> EventRow:
+def event_row(event: AuditEvent, index: int | None = None) -> EventRow:
+    """An event with its sentence from the registry (search results, proofs, monitoring alerts)."""
     labels = [field_label(f) for f in event.fields or []]
     try:
         template = str(registry.by_id(event.event_type).template)
@@ -234,6 +235,6 @@ def event_proof(actor: Actor, event_id) -> EventProof:
     computed = leaf.leaf_hash(leaf_input.encode())
     stored = base64.b64decode(proof["leaf_hash"]) if proof else bytes(event.leaf_hash or b"")
     pretty = json.dumps(json.loads(leaf_input), indent=2, ensure_ascii=False, sort_keys=True)
-    return EventProof(row=_row(event, index), leaf_input=leaf_input, leaf_input_pretty=pretty,
+    return EventProof(row=event_row(event, index), leaf_input=leaf_input, leaf_input_pretty=pretty,
                       pending=proof is None, proof=proof, hash_matches=computed == stored)
 

@@ -79,9 +79,6 @@ class Detector:
     inline: bool  # evaluated on the request's own events, so it may deny, step up or suspend
     responses: tuple[str, ...] = field(default=tuple(Response.values))
 
-    def param(self, name: str) -> Param:
-        return next(p for p in self.params if p.name == name)
-
 
 WINDOW = Param("window_seconds", _("Window (seconds)"), "int", 3600, 60, 31 * 86400,
                help=_("Counts are over this sliding window, e.g. 300, 3600, 86400."))

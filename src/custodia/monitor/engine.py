@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from custodia.monitor.choices import SEVERITY_RANK, Mode, Response, Severity
+from custodia.monitor.choices import RESPONSE_RANK, SEVERITY_RANK, Mode, Response
 
 BASELINE_DAYS = 28
 BASELINE_MIN_DAYS = 7
@@ -129,15 +129,6 @@ class Finding:
         return max(self.window_seconds, 86400 if self.kind in ("departure", "login_hours", "new_source",
                                                                "dormant") else 3600)
 
-    def as_dict(self) -> dict:
-        return {
-            "rule": self.rule, "version": self.version, "kind": self.kind, "severity": self.severity,
-            "response": self.response, "subject": self.subject, "event_id": self.event_id,
-            "at": self.at.isoformat(), "reason": self.reason, "value": self.value, "limit": self.limit,
-            "window_seconds": self.window_seconds, "person_id": self.person_id, "source_ip": self.source_ip,
-            "detail": self.detail,
-        }
-
 
 def robust_level(peaks: list[float]) -> float:
     """The high-normal level of a person's daily peaks: median + 3 scaled MADs."""
@@ -173,11 +164,12 @@ def granularity(window: int) -> int:
 
 
 class Directory:
-    """Who a person is now: their employment status. Inline it is read from the database;
-    offline it follows the stream (deactivations and status changes) over an optional snapshot."""
+    """Who a person is now: their employment status. Inline it is read from the database
+    (inline.LiveDirectory); offline it follows the stream (status changes, deactivations,
+    suspensions), starting from nobody known."""
 
-    def __init__(self, snapshot: dict[str, str] | None = None):
-        self.statuses: dict[str, str] = dict(snapshot or {})
+    def __init__(self):
+        self.statuses: dict[str, str] = {}
 
     def status(self, person_id: str | None) -> str | None:
         return self.statuses.get(person_id) if person_id else None
@@ -188,12 +180,9 @@ class Directory:
             self.statuses[ev.target_id] = "inactive"
         elif ev.action == "identity.user.status_changed" and ev.target_id:
             self.statuses[ev.target_id] = ev.detail.get("employment_status") or "active"
-        elif ev.action == "identity.user.access_cut" and ev.target_id:
-            status = ev.detail.get("employment_status")
-            if status == "departed" or ev.detail.get("is_active") is False:
-                self.statuses[ev.target_id] = "departed" if status == "departed" else "inactive"
-            elif status in ("active", "cooling_off"):
-                self.statuses[ev.target_id] = status
+        elif ev.action == "identity.user.access_cut" and ev.target_id:  # recorded only when cut off
+            departed = ev.detail.get("employment_status") == "departed"
+            self.statuses[ev.target_id] = "departed" if departed else "inactive"
         elif ev.action == "monitor.account.suspended" and ev.target_id:
             self.statuses[ev.target_id] = "suspended"
         elif ev.action == "monitor.suspension.lifted" and ev.target_id:
@@ -462,10 +451,6 @@ class AlertBook:
 
 def strongest(findings: Iterable[Finding]) -> Finding | None:
     """The finding whose response intervenes most (then the most severe)."""
-    from custodia.monitor.choices import RESPONSE_RANK
-
     ranked = sorted(findings, key=lambda f: (RESPONSE_RANK[f.response], SEVERITY_RANK[f.severity]), reverse=True)
     return ranked[0] if ranked else None
 
-
-__all__ = ["Engine", "Ev", "Finding", "RuleSpec", "AlertBook", "Directory", "Severity", "robust_level"]

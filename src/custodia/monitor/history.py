@@ -72,13 +72,11 @@ def run(events: Iterable[Ev], rules: list[RuleSpec], *, report_from: dt.datetime
     return result
 
 
-def dry_run(rule: RuleSpec, days: int, now: dt.datetime | None = None) -> Run:
-    """What ``rule`` would have raised over the last ``days`` days of the audit log (switched on,
-    whatever its mode), after a 28-day warm-up for baselines and profiles."""
+def dry_run(spec: RuleSpec, days: int, now: dt.datetime | None = None) -> Run:
+    """What the rule ``spec`` would have raised over the last ``days`` days of the audit log,
+    after a 28-day warm-up for baselines and profiles (services.rule_dry_run switches it on)."""
     now = now or timezone.now()
     start = now - dt.timedelta(days=days)
-    spec = RuleSpec(code=rule.code, version=rule.version, kind=rule.kind, params=rule.params,
-                    responses=rule.responses, mode="on", name=rule.name)
     return run(db_events(start - dt.timedelta(days=WARM_UP_DAYS), now), [spec], report_from=start)
 
 

@@ -64,10 +64,9 @@ def _enqueue() -> None:
 def email_recipients() -> list[str]:
     if settings.CUSTODIA_MONITOR_EMAIL:
         return list(settings.CUSTODIA_MONITOR_EMAIL)
-    from custodia.access.models import User
+    from custodia.monitor.selectors import triage_people
 
-    return sorted(set(User.objects.filter(is_active=True, role__in=("secadmin", "compliance"))
-                      .exclude(email="").values_list("email", flat=True)))
+    return sorted({person.email for person in triage_people() if person.email})
 
 
 def alert_json(alert: Alert) -> dict:

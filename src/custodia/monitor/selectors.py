@@ -133,8 +133,7 @@ def alert_get(actor: Actor, alert_id) -> AlertView:
 def trigger_events(event_ids: list) -> tuple[list[dict], int]:
     """The audit events an alert names, oldest first, each with its sentence from the registry."""
     from custodia.audit.models import AuditEvent
-    from custodia.audit.registry import registry
-    from custodia.audit.selectors import field_label
+    from custodia.audit.selectors import event_row
 
     ids = []
     for raw in event_ids or []:
@@ -145,14 +144,8 @@ def trigger_events(event_ids: list) -> tuple[list[dict], int]:
     rows = list(AuditEvent.objects.filter(id__in=ids).order_by("seq"))
     out = []
     for e in rows:
-        labels = [field_label(f) for f in e.fields or []]
-        try:
-            template = str(registry.by_id(e.event_type).template)
-            sentence = template.format(actor=e.actor_label, target="", fields="、".join(labels)).strip()
-        except KeyError:
-            sentence = e.action
         attempted = (e.detail or {}).get("attempted") or {}
-        out.append({"event": e, "sentence": sentence, "objects": len(e.object_ids or []),
+        out.append({"event": e, "sentence": event_row(e).sentence, "objects": len(e.object_ids or []),
                     "stopped": attempted.get("action") or ""})
     return out, len(set(event_ids or [])) - len(rows)
 

@@ -159,6 +159,23 @@ def _suspend(alert: Alert, finding: Finding, scope) -> None:
 # --- rules -----------------------------------------------------------------------------------
 
 
+def _cleaned(rule: Rule, params: dict | None, responses: dict | None, errors: dict) -> tuple[dict, dict]:
+    """The rule's parameters and responses with the given ones validated in (None: unchanged);
+    field errors are added to ``errors``."""
+    new_params, new_responses = rule.params, rule.responses
+    try:
+        if params is not None:
+            new_params = clean_params(rule.kind, params)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        if responses is not None:
+            new_responses = clean_responses(rule.kind, responses)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    return new_params, new_responses
+
+
 def rule_update(*, actor: Actor, code: str, name: str | None = None, params: dict | None = None,
                 responses: dict | None = None, mode: str | None = None, reason: str = "") -> Rule:
     """Change a rule: a new version (RuleVersion) and an audit event with before and after."""
@@ -175,17 +192,7 @@ def rule_update(*, actor: Actor, code: str, name: str | None = None, params: dic
         rule = Rule.objects.select_for_update().filter(code=code).first()
         if rule is None:
             raise NotFound()
-        new_params, new_responses = rule.params, rule.responses
-        try:
-            if params is not None:
-                new_params = clean_params(rule.kind, params)
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
-        try:
-            if responses is not None:
-                new_responses = clean_responses(rule.kind, responses)
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
+        new_params, new_responses = _cleaned(rule, params, responses, errors)
         if errors:
             raise ValidationError(errors)
         before = {"name": rule.name, "params": rule.params, "responses": rule.responses, "mode": rule.mode}
@@ -352,17 +359,7 @@ def rule_dry_run(*, actor: Actor, code: str, days, params: dict | None = None, r
     rule = Rule.objects.filter(code=code).first()
     if rule is None:
         raise NotFound()
-    new_params, new_responses = rule.params, rule.responses
-    for key, value, clean in (("params", params, clean_params), ("responses", responses, clean_responses)):
-        if value is None:
-            continue
-        try:
-            if key == "params":
-                new_params = clean(rule.kind, value)
-            else:
-                new_responses = clean(rule.kind, value)
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
+    new_params, new_responses = _cleaned(rule, params, responses, errors)
     if errors:
         raise ValidationError(errors)
     unsaved = new_params != rule.params or new_responses != rule.responses
