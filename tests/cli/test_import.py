@@ -2,9 +2,11 @@ import datetime as dt
 import hashlib
 
 import pytest
+from django.db import connection
 from django.utils import translation
 from openpyxl import Workbook
 
+from custodia.audit import leaf
 from custodia.audit.models import AuditEvent
 from custodia.audit.services import decrypt_change
 from custodia.customers.importing import customers_import
@@ -60,6 +62,10 @@ class ImportCsvTests:
         assert summary.target_id == batch.id
         assert summary.detail["rows_imported"] == 3 and summary.detail["file_sha256"] == batch.file_sha256
         assert DataKey.objects.filter(subject_id__in=[c.id for c in Customer.objects.all()]).count() == 3
+        with connection.cursor() as cursor:  # each stored leaf hash is what verification computes from the row
+            cursor.execute(f"SELECT e.leaf_hash, {leaf.leaf_select(connection.vendor)} FROM audit_auditevent e")
+            rows = cursor.fetchall()
+        assert len(rows) >= 4 and all(bytes(r[0]) == leaf.leaf_hash(leaf.from_row(r[1:])) for r in rows)
 
     def test_chinese_headers_values_and_gb18030(self, org, cli, tmp_path):
         row = person(4, kind="个人", tier="重要", stage="意向", source="个人资源")

@@ -157,6 +157,7 @@ class EventRows:
         )
         self._inserter = BulkInserter(AuditEvent, BULK_COLUMNS)
         self._makers: dict[tuple, object] = {}  # by the tuple of fields touched: few distinct ones
+        self._leaf = leaf.template(self._constants)  # the leaf input, filled in per event
 
     def row(self, *, target_id, subject_id, fields: list[str], change: dict, sealer: SubjectSealer) -> tuple:
         key = tuple(fields)
@@ -168,9 +169,8 @@ class EventRows:
         event_id = uuid.uuid4()
         sealed = sealer("audit_auditevent", "change_enc", event_id,
                         json.dumps(change, ensure_ascii=False, default=str))
-        values = self._constants | {"fields": fields, "id": event_id, "target_id": target_id,
-                                    "subject_id": subject_id, "change_enc": sealed}
-        return make((event_id, target_id, subject_id, sealed, leaf.leaf_hash(leaf.from_values(values))))
+        leaf_input = self._leaf(event_id, target_id, subject_id, key, sealed)
+        return make((event_id, target_id, subject_id, sealed, leaf.leaf_hash(leaf_input)))
 
 
 def audit_record_rows(rows: Sequence[tuple]) -> int:
