@@ -105,6 +105,26 @@ class TimeBoundGrantTests:
             services.field_reveal(actor=org.actor("other_rep"), customer_id=customer.pk, field="mobile",
                                   purpose="contact_customer")
 
+    def test_a_view_only_grant_offers_no_action_that_would_fail(self, client, org, customer_factory):
+        customer = customer_factory(org.rep, mobile="13812345678")
+        self.grant(org, customer)
+        signed_in(client, org.other_rep)
+        page = client.get(f"/customers/{customer.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        for url in (f"/customers/{customer.pk}/edit/", f"/customers/{customer.pk}/reveal/mobile/",
+                    f"/approvals/reveal/{customer.pk}/mobile/"):
+            assert url not in page
+        page = client.get(f"/customers/{customer.pk}/?tab=interactions", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert f"/customers/{customer.pk}/interaction/new/" not in page
+        for url in (f"/customers/{customer.pk}/edit/", f"/customers/{customer.pk}/interaction/new/"):
+            response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+            assert response.status_code == 403 and "view-only grant" in response.content.decode()
+        response = client.get(f"/customers/{customer.pk}/reveal/mobile/", HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 403 and "does not include revealing" in response.content.decode()
+        # the same person's own customer still offers them
+        own = customer_factory(org.other_rep, mobile="13812345679")
+        page = client.get(f"/customers/{own.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert f"/customers/{own.pk}/edit/" in page and f"/customers/{own.pk}/reveal/mobile/" in page
+
     def test_a_revoked_grant_is_refused(self, org, customer_factory):
         customer = customer_factory(org.rep)
         grant = self.grant(org, customer)

@@ -260,3 +260,18 @@ def test_a_new_finding_after_closing_opens_a_new_alert(org, alert, customer_fact
     services.alert_update(actor=Actor.for_user(org.secadmin), alert_id=alert.pk, status="confirmed", note="done")
     view(org, [customer_factory(org.rep)])
     assert Alert.objects.filter(rule_id="volume.viewed.5m").count() == 2
+
+
+def test_nobody_triages_an_alert_about_themselves(org, alert):
+    Alert.objects.filter(pk=alert.pk).update(person=org.compliance, subject=f"person:{org.compliance.pk}")
+    with pytest.raises(PermissionDenied):
+        services.alert_update(actor=Actor.for_user(org.compliance), alert_id=alert.pk, status="false_positive",
+                              note="it was me, it was fine")
+    with pytest.raises(ValidationError) as err:  # nor is it given to them
+        services.alert_update(actor=Actor.for_user(org.secadmin), alert_id=alert.pk, assignee="compliance01")
+    assert "assignee" in err.value.message_dict
+    alert.refresh_from_db()
+    assert alert.status == "open" and alert.assignee is None and not alert.notes.exists()
+    services.alert_update(actor=Actor.for_user(org.secadmin), alert_id=alert.pk, status="investigating", note="x")
+    alert.refresh_from_db()
+    assert alert.status == "investigating"

@@ -334,3 +334,18 @@ def test_alert_list_queries_do_not_grow_with_the_page(org):
 def test_alert_only_rule_shows_no_response_choices(org):
     page = text(signed_in(org.secadmin).get(reverse("monitor:rule", args=["login.dormant"])))
     assert "can only raise an alert" in page and 'name="response_high"' not in page
+
+
+def test_an_alert_about_the_viewer_has_no_triage_form_and_a_post_is_refused(org):
+    alert = make_alert(org.rep)
+    Alert.objects.filter(pk=alert.pk).update(person=org.compliance, subject=f"person:{org.compliance.pk}")
+    client = signed_in(org.compliance)
+    page = text(client.get(reverse("monitor:alert", args=[alert.pk])))
+    assert "This alert is about you" in page
+    assert reverse("monitor:alert_triage", args=[alert.pk]) not in page
+    response = client.post(reverse("monitor:alert_triage", args=[alert.pk]), {"status": "false_positive", "note": "fine"})
+    assert response.status_code == 403
+    alert.refresh_from_db()
+    assert alert.status == "open" and not AlertNote.objects.filter(alert=alert).exists()
+    page = text(signed_in(org.secadmin).get(reverse("monitor:alert", args=[alert.pk])))
+    assert reverse("monitor:alert_triage", args=[alert.pk]) in page and 'value="compliance01"' not in page

@@ -314,6 +314,17 @@ def assignable_owners(actor: Actor) -> list[tuple[str, str]]:
     return [(u, d or u) for u, d in people.order_by("username").values_list("username", "display_name")]
 
 
+CUSTOMER_ACTIONS = ("change", "delete", "share", "reveal")
+
+
+def customer_actions(actor: Actor, customer_id) -> frozenset[str]:
+    """Which of CUSTOMER_ACTIONS the actor may perform on this (visible) customer: the role
+    allows the action and the grant that reaches the customer covers it (a time-bound grant may
+    be view-only). For offering only the buttons that work."""
+    return frozenset(a for a in CUSTOMER_ACTIONS if allows(actor, a)
+                     and Customer.objects.restrict(actor, a).filter(pk=customer_id).exists())
+
+
 def customer_field_for_reveal(actor: Actor, customer_id, field: str) -> tuple[catalog.ProtectedField, bool]:
     """The catalog entry of a customer's protected field for the reveal form, and whether the
     actor may reveal its level. NotFound when the customer is out of scope or the field is not

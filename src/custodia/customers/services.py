@@ -87,7 +87,9 @@ def get_for_action(actor: Actor, customer_id, action: str) -> Customer:
     if not allows(actor, action):
         raise PermissionDenied(denial_reason(actor, action))
     if action != "view" and not Customer.objects.restrict(actor, action).filter(pk=customer.pk).exists():
-        raise PermissionDenied()  # visible, but this action's grant does not reach it (e.g. a view-only grant)
+        # visible, but this action's grant does not reach it (e.g. a view-only time-bound grant)
+        raise PermissionDenied(_("Your access to this customer does not include this action "
+                                 "(for example, a view-only grant)."))
     return customer
 
 

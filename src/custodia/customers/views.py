@@ -145,31 +145,35 @@ class CustomerDetailView(ActorView):
         if is_partial(request) and request.GET.get("tab"):
             return render(request, "customers/htmx/tabs.html", tab_context(self.actor, pk, tab) | {"partial": True})
         detail = selectors.customer_get(self.actor, pk)
-        context = tab_context(self.actor, pk, tab, detail=detail)
-        context.update(header_context(self.actor, detail))
+        actions = selectors.customer_actions(self.actor, detail.customer.pk)
+        context = tab_context(self.actor, pk, tab, detail=detail, actions=actions)
+        context.update(header_context(detail, actions))
         return render(request, "customers/detail.html", context)
 
 
-def header_context(actor, detail) -> dict:
+def header_context(detail, actions: frozenset) -> dict:
+    """The header's buttons: only the actions that work on this customer (``customer_actions``)."""
     return {
         "detail": detail,
         "customer": detail.customer,
-        "can_change": allows(actor, "change"),
-        "can_delete": allows(actor, "delete"),
-        "can_share": allows(actor, "share"),
+        "can_change": "change" in actions,
+        "can_delete": "delete" in actions,
+        "can_share": "share" in actions,
     }
 
 
-def tab_context(actor, pk, tab: str, *, detail=None, form=None, form_kind: str = "") -> dict:
+def tab_context(actor, pk, tab: str, *, detail=None, form=None, form_kind: str = "", actions=None) -> dict:
     """Everything the tabs block needs: the tab bar with counts and the active panel."""
     counts = detail.counts if detail is not None else selectors.customer_record_counts(actor, pk)
+    if actions is None:
+        actions = selectors.customer_actions(actor, pk)
     context = {
         "pk": pk,
         "tab": tab,
         "tabs": [(name, label, counts.get(kind) if kind else None) for name, (label, kind) in TABS.items()],
         "record_form": form,
         "form_kind": form_kind,
-        "can_change": allows(actor, "change"),
+        "can_change": "change" in actions,
     }
     kind = TABS[tab][1]
     if tab == "profile":
@@ -177,9 +181,10 @@ def tab_context(actor, pk, tab: str, *, detail=None, form=None, form_kind: str =
             detail = selectors.customer_get(actor, pk)
         context["detail"] = detail
         context["customer"] = detail.customer
-        context["protected"] = [asdict(f) | {"level_label": catalog.Level(f.level).label}
-                                for f in detail.fields.values()]
-        if allows(actor, "reveal") and any(not f["can_reveal"] for f in context["protected"]):
+        reveals = "reveal" in actions  # a view-only grant reveals nothing, with approval or without
+        context["protected"] = [asdict(f) | {"level_label": catalog.Level(f.level).label,
+                                             "can_reveal": f.can_reveal and reveals} for f in detail.fields.values()]
+        if reveals and any(not f["can_reveal"] for f in context["protected"]):
             context["approval_ceiling"] = approver_ceiling()  # locked fields an approval could open
     elif tab == "history":
         context["history"] = [
@@ -232,6 +237,7 @@ class CustomerEditView(ActorView):
     required_action = "change"
 
     def get(self, request, pk):
+        services.get_for_action(self.actor, pk, "change")  # 404 out of scope; 403 when a grant is view-only
         detail = selectors.customer_get(self.actor, pk)
         initial = {name: getattr(detail.customer, name) for name in ("kind", "name", "tier", "stage", "source")}
         initial |= {"tags": ", ".join(detail.tags), "owner": detail.customer.owner.username}
@@ -299,6 +305,8 @@ class CustomerRevealView(ActorView):
 
     def get(self, request, pk, field):
         pf, _allowed = selectors.customer_field_for_reveal(self.actor, pk, field)
+        if "reveal" not in selectors.customer_actions(self.actor, pk):
+            return self.render(pf, pk, None, denied=_denied_here(), status=403)
         try:
             why, approval = reveal_approval(self.actor, pk, pf)  # maker-checker (approvals app)
         except PermissionDenied:
@@ -320,7 +328,8 @@ class CustomerRevealView(ActorView):
             except ApprovalRequired as exc:
                 return self.render(pf, pk, None, denied=str(exc), request_required=True, status=403)
             except PermissionDenied:
-                return self.render(pf, pk, None, denied=_denied(pf), status=403)
+                denied = _denied(pf) if "reveal" in selectors.customer_actions(self.actor, pk) else _denied_here()
+                return self.render(pf, pk, None, denied=denied, status=403)
             else:
                 purpose = purpose_label(form.cleaned_data["purpose"])[0]
                 return self.render(pf, pk, None, value=value, purpose=purpose)
@@ -334,6 +343,11 @@ class CustomerRevealView(ActorView):
         template = "customers/htmx/reveal_modal.html" if partial else "customers/reveal.html"
         # htmx swaps only 2xx responses: a refusal inside the modal is shown, not dropped.
         return render(self.request, template, context, status=200 if partial else status)
+
+
+def _denied_here():
+    return _("Your access to this customer does not include revealing its fields (for example, a view-only "
+             "grant). Ask its owner or their manager.")
 
 
 def _denied(pf):
@@ -356,8 +370,8 @@ class RecordCreateView(ActorView):
 
     def get(self, request, pk, kind):
         form_class = self.setup_kind(kind)
+        services.get_for_action(self.actor, pk, "change")  # 404 out of scope; 403 when a grant is view-only
         if is_partial(request):
-            selectors.customer_record_counts(self.actor, pk)  # 404 when out of scope
             return render(request, "customers/htmx/record_form.html", {
                 "form": form_class(), "kind": kind, "pk": pk, "add_label": ADD_LABELS[kind], "tab": KIND_TAB[kind]})
         return self.page(pk, kind, form_class())

@@ -42,6 +42,11 @@ def may_triage(actor: Actor) -> bool:
     return actor.is_system or actor.role in TRIAGE_ROLES
 
 
+def may_triage_alert(actor: Actor, alert: Alert) -> bool:
+    """Triage roles may triage an alert unless it is about themselves (nobody closes their own case)."""
+    return may_triage(actor) and not (alert.person_id is not None and alert.person_id == actor.user_id)
+
+
 def may_edit_rules(actor: Actor) -> bool:
     return actor.is_system or actor.role in RULE_ROLES
 
@@ -236,6 +241,9 @@ def alert_update(*, actor: Actor, alert_id, status: str | None = None, assignee:
     note = (note or "").strip()
     with transaction.atomic():
         alert = _alert_for_update(alert_id)
+        if not may_triage_alert(actor, alert):
+            raise PermissionDenied(_("This alert is about you: another security admin or compliance officer "
+                                     "triages it."))
         errors = {}
         status_from = alert.status
         if status and status != alert.status:
@@ -254,6 +262,8 @@ def alert_update(*, actor: Actor, alert_id, status: str | None = None, assignee:
                 new_assignee = User.objects.filter(username=assignee, is_active=True).first()
                 if new_assignee is None or not may_triage(Actor.for_user(new_assignee)):
                     errors["assignee"] = [_("Assign the alert to an active security admin or compliance officer.")]
+                elif new_assignee.pk == alert.person_id:
+                    errors["assignee"] = [_("The alert is about this person: assign it to someone else.")]
         if len(note) > 4000:
             errors["note"] = [_("Ensure this value has at most 4000 characters.")]
         if errors:
@@ -293,6 +303,8 @@ def suspension_lift(*, actor: Actor, alert_id, reason: str) -> Suspension:
                       .first())
         if suspension is None:
             raise ValidationError({"reason": [_("This alert has no suspension in force.")]})
+        if suspension.person_id == actor.user_id:
+            raise PermissionDenied(_("This suspension is yours: another security admin lifts it."))
         suspension.lifted_at = timezone.now()
         suspension.lifted_by = actor.label
         suspension.lift_reason = reason[:300]

@@ -83,11 +83,11 @@ def alert_page(view: ActorView, pk, *, triage_form=None, lift_form=None, status=
     actor = view.actor
     data = selectors.alert_get(actor, pk)
     alert = data.alert
-    may_triage = services.may_triage(actor)
+    may_triage = services.may_triage_alert(actor, alert)
     if may_triage and triage_form is None:
-        triage_form = TriageForm(alert=alert, people=selectors.triage_people(),
+        triage_form = TriageForm(alert=alert, people=[p for p in selectors.triage_people() if p.pk != alert.person_id],
                                  initial={"assignee": alert.assignee.username if alert.assignee else ""})
-    may_lift = services.may_edit_rules(actor) and data.suspension is not None
+    may_lift = services.may_edit_rules(actor) and data.suspension is not None and alert.person_id != actor.user_id
     if may_lift and lift_form is None:
         lift_form = LiftForm()
     events = [dict(e, search=_event_search(e["event"]), outcome=OUTCOMES.get(e["event"].outcome, e["event"].outcome))
@@ -101,6 +101,7 @@ def alert_page(view: ActorView, pk, *, triage_form=None, lift_form=None, status=
         "events": events[:EVENTS_SHOWN], "more_events": events[EVENTS_SHOWN:],
         "rule_kind": DETECTORS[alert.rule.kind].label if alert.rule.kind in DETECTORS else alert.rule.kind,
         "triage_form": triage_form if may_triage else None, "lift_form": lift_form if may_lift else None,
+        "about_viewer": alert.person_id is not None and alert.person_id == actor.user_id,
         "bundle_query": urlencode(bundle), "person_alerts_query": urlencode(
             {"status": "all", "person": alert.person.username if alert.person else alert.source_ip}),
         "trail": trail(alert, data),
