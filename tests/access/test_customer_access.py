@@ -76,6 +76,21 @@ class CoreTierTests:
             grant_services.customer_assign(actor=org.actor("manager"), customer_id=ordinary.pk, username="manager01")
         assert "user" in exc.value.message_dict
 
+    @pytest.mark.parametrize("username", ["auditor01", "hr01", "secadmin01"])
+    def test_only_roles_that_work_with_customers_are_assigned_or_granted(self, org, customer_factory, username):
+        from custodia.access.selectors import customer_access
+
+        ordinary = customer_factory(org.rep)
+        offered = {u for u, _label in customer_access(org.actor("manager"), ordinary.pk).colleagues}
+        assert username not in offered and "rep02" in offered
+        with pytest.raises(ValidationError) as exc:
+            grant_services.customer_assign(actor=org.actor("manager"), customer_id=ordinary.pk, username=username)
+        assert "user" in exc.value.message_dict
+        with pytest.raises(ValidationError) as exc:
+            grant_services.access_grant_create(actor=org.actor("manager"), customer_id=ordinary.pk, username=username,
+                                               actions=["view"], purpose="节假日代管客户", days=3)
+        assert "grantee" in exc.value.message_dict
+
 
 class TimeBoundGrantTests:
     def grant(self, org, customer, *, actions=("view",), days=7, by="manager", to="rep03"):

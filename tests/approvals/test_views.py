@@ -38,6 +38,8 @@ def test_reveal_request_approve_and_reveal_once(org, customer_factory):
     done = text(rep.post(request_url, {"purpose": "service_request", "purpose_text": "核实身份"}, **HTMX))
     req = AccessRequest.objects.get()
     assert req.requester == org.rep and req.field == "id_number" and str(req.pk)[:8] in done
+    detail = text(rep.get(reverse("customers:detail", args=[customer.pk]), HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Awaiting approval" in detail and request_url not in detail  # no second request from the page
 
     assert str(req.pk) not in text(rep.get(reverse("approvals:list"))).split("mine-title")[0]  # not theirs to decide
     page = text(manager.get(reverse("approvals:list")))
@@ -49,6 +51,8 @@ def test_reveal_request_approve_and_reveal_once(org, customer_factory):
 
     mine = text(rep.get(reverse("approvals:list")))
     assert reveal_url in mine  # "reveal now"
+    detail = text(rep.get(reverse("customers:detail", args=[customer.pk]), HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Reveal (approved)" in detail and reveal_url in detail and request_url not in detail
     dialog = text(rep.get(reveal_url, **HTMX))
     assert 'name="purpose"' in dialog and "alert-success" in dialog
     shown = text(rep.post(reveal_url, {"purpose": "service_request"}, **HTMX))
@@ -56,6 +60,8 @@ def test_reveal_request_approve_and_reveal_once(org, customer_factory):
     assert AccessRequest.objects.get().status == RequestStatus.USED
     again = rep.post(reveal_url, {"purpose": "service_request"})
     assert again.status_code == 403 and request_url in text(again)
+    detail = text(rep.get(reverse("customers:detail", args=[customer.pk]), HTTP_ACCEPT_LANGUAGE="en"))
+    assert request_url in detail and "Reveal (approved)" not in detail  # used up: a new request is offered
 
 
 def test_reject_needs_a_reason_on_the_page(org, customer_factory):

@@ -449,6 +449,18 @@ class CatalogAndDashboardTests:
         html = _text(rep_client.get(reverse("dashboard")))
         assert re.search(r'class="stat-value">2<', html) and re.search(r'class="stat-value">1<', html)
 
+    def test_dashboard_says_what_its_count_includes(self, rep_client, org, customer_factory):
+        from custodia.access import grant_services
+
+        customer_factory(org.rep)
+        html = _text(rep_client.get(reverse("dashboard"), **EN))
+        assert "Your own customers<" in html and "assigned or granted" not in html
+        theirs = customer_factory(org.other_rep)
+        grant_services.customer_assign(actor=org.actor("compliance"), customer_id=theirs.pk, username="rep01")
+        html = _text(rep_client.get(reverse("dashboard"), **EN))
+        assert re.search(r'class="stat-value">2<', html)
+        assert "Your own customers, and 1 assigned or granted to you" in html
+
     def test_dashboard_for_a_role_without_customers(self, client, org):
         client.force_login(org.auditor)
         response = client.get(reverse("dashboard"), **EN)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from custodia.access import grant_services, selectors
-from custodia.access.choices import OBJECT_ACTIONS, OBJECT_CONSTRAINTS, Action, Duty, ObjectType, Scope
+from custodia.access.choices import ACTION_LABELS, OBJECT_ACTIONS, OBJECT_CONSTRAINTS, Duty, ObjectType, Scope
 from custodia.access.forms import EmploymentStatusForm, GrantForm, PersonForm, RoleForm
 from custodia.customers.choices import Tier
 from custodia.customers.forms import apply_errors
@@ -19,7 +19,6 @@ from custodia.identity.services import DEACTIVATING_ROLES
 from custodia.kernel.views import ActorView
 from custodia.protection import catalog
 
-ACTION_LABELS = dict(Action.choices)
 SCOPE_LABELS = dict(Scope.choices)
 TIER_LABELS = dict(Tier.choices)
 OBJECT_LABELS = dict(ObjectType.choices)

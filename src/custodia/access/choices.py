@@ -64,6 +64,8 @@ class Scope(models.TextChoices):
     ALL = "all", _("全部 All")
 
 
+ACTION_LABELS = dict(Action.choices)
+
 # Which actions and constraints each object type allows (STYLE rule 7: an allow-list per model).
 OBJECT_ACTIONS = {
     ObjectType.CUSTOMER: (Action.VIEW, Action.ADD, Action.CHANGE, Action.DELETE, Action.REVEAL, Action.EXPORT,

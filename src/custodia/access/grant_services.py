@@ -27,7 +27,7 @@ from custodia.access.models import (
     RoleGrant,
     User,
 )
-from custodia.access.policy import allows, denial_reason
+from custodia.access.policy import allows, denial_reason, may_hold_customers
 from custodia.audit.services import audit_record
 from custodia.kernel.actor import Actor
 from custodia.kernel.errors import NotFound, PermissionDenied
@@ -193,6 +193,8 @@ def _colleague(actor: Actor, username: str, field: str) -> User:
         raise ValidationError({field: [_("Choose an active colleague.")]})
     if actor.user is not None and person.pk == actor.user.pk:
         raise ValidationError({field: [_("Nobody may grant access to themselves.")]})
+    if not may_hold_customers(person):
+        raise ValidationError({field: [_("This colleague's role does not work with customer records.")]})
     return person
 
 

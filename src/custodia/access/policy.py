@@ -235,6 +235,12 @@ def reveal_max_level(actor: Actor) -> int:
     return max((r.reveal_max_level for r in role_rules(actor).for_action(Action.REVEAL)), default=0)
 
 
+def may_hold_customers(person) -> bool:
+    """Whether a person's role works with customer records at all (an auditor, HR or a security
+    admin does not): only such people may be assigned a customer or granted access to one."""
+    return allows(Actor.for_user(person), Action.VIEW)
+
+
 def may_reveal(actor: Actor, level: int) -> bool:
     return allows(actor, Action.REVEAL) and level <= reveal_max_level(actor)
 
@@ -305,6 +311,15 @@ def _person_customers(access: PersonAccess, user) -> tuple[frozenset, tuple]:
         access.timed = tuple((cid, actions, starts, expires) for cid, kind, actions, starts, expires in rows
                              if kind == 1)
     return access.assigned, access.timed
+
+
+def shared_customer_ids(actor: Actor) -> set:
+    """Customers opened to the person beyond their role's scope: assignments and valid time-bound
+    grants (for saying what a count includes)."""
+    if actor.user is None:
+        return set()
+    assigned, _timed = _person_customers(_person(actor), actor.user)
+    return set(assigned) | timed_customer_ids(actor, Action.VIEW)
 
 
 def timed_customer_ids(actor: Actor, action: str) -> set:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from custodia.access.choices import Action, EmploymentStatus
 from custodia.access.models import AccessGrant, CustomerAssignment, Department, Role, RoleGrant, User
-from custodia.access.policy import allows, denial_reason
+from custodia.access.policy import allows, denial_reason, may_hold_customers
 from custodia.kernel.actor import Actor
 from custodia.kernel.errors import NotFound, PermissionDenied
 
@@ -98,6 +98,5 @@ def customer_access(actor: Actor, customer_id) -> CustomerAccess:
         taken.add(actor.user.pk)
     colleagues = [(u.username, f"{u.get_full_name()} ({u.username})") for u in
                   User.objects.filter(is_active=True, employment_status=EmploymentStatus.ACTIVE)
-                  .exclude(pk__in=taken).order_by("username").only("username", "display_name", "first_name",
-                                                                    "last_name")]
+                  .exclude(pk__in=taken).order_by("username") if may_hold_customers(u)]
     return CustomerAccess(customer, assignments, grants, colleagues)

@@ -82,5 +82,20 @@ def requests_to_decide(actor: Actor) -> list[AccessRequest]:
     return _annotate(out)
 
 
+def reveal_requests_open(actor: Actor, customer_id) -> dict[str, str]:
+    """The actor's live reveal requests for one customer: field name -> "approved" (ready to use)
+    or "pending" (awaiting a decision); approved wins. For the customer page's buttons."""
+    if actor.user_id is None:
+        return {}
+    out: dict[str, str] = {}
+    for field, status in (AccessRequest.objects.filter(
+            kind=RequestKind.REVEAL, requester_id=actor.user_id, customer_id=customer_id,
+            status__in=(RequestStatus.PENDING, RequestStatus.APPROVED), expires_at__gt=timezone.now())
+            .values_list("field", "status")):
+        if out.get(field) != RequestStatus.APPROVED:
+            out[field] = status
+    return out
+
+
 def has_requests(actor: Actor) -> bool:
     return actor.user_id is not None and AccessRequest.objects.filter(requester_id=actor.user_id).exists()

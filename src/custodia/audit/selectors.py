@@ -31,7 +31,6 @@ from custodia.audit.registry import registry
 from custodia.audit.services import audit_record
 from custodia.kernel.actor import Actor
 from custodia.kernel.errors import NotFound, PermissionDenied
-from custodia.protection import catalog
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # a search never counts more than this many matches (the log may hold billions)
@@ -139,8 +138,10 @@ def _iso(value) -> str | None:
 
 
 def field_label(name: str) -> str:
-    pf = catalog.CATALOG.get(f"customer.{name}")
-    return str(pf.label) if pf is not None else name
+    """A field name of an event as the user reads it (the customers app's labels)."""
+    from custodia.customers.selectors import field_label as customer_field_label
+
+    return customer_field_label(name)
 
 
 def event_row(event: AuditEvent, index: int | None = None) -> EventRow:

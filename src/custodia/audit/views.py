@@ -29,6 +29,13 @@ ROLE_LABELS = dict(Role.choices) | {"admin": _("Administrator"), "system": _("Sy
 OUTCOME_BADGES = {"success": "ok", "denied": "danger", "failure": "danger"}
 OUTCOME_LABELS = {"success": _("success"), "denied": _("denied"), "failure": _("failure")}
 SEARCH_FIELDS = ("customer", "person", "action", "since", "until")
+TARGET_LABELS = {
+    "customer": _("customer"), "contact": _("contact"), "interaction": _("interaction"),
+    "opportunity": _("opportunity"), "transaction": _("transaction"), "user": _("person"), "role": _("role"),
+    "audit_log": _("audit log"), "alert": _("alert"), "monitor_rule": _("monitoring rule"),
+    "review_campaign": _("access review"), "keyring": _("keyring"), "export": _("export"),
+    "import_batch": _("import"), "access_request": _("access request"),
+}
 
 
 class AuditSearchView(ActorView):
@@ -56,6 +63,7 @@ def present(row) -> dict:
     return {"row": row, "event": event, "role": ROLE_LABELS.get(event.actor_role, event.actor_role),
             "outcome_badge": OUTCOME_BADGES.get(event.outcome, "warn"),
             "outcome": OUTCOME_LABELS.get(event.outcome, event.outcome),
+            "target": TARGET_LABELS.get(event.target_type, event.target_type),
             "purpose": purpose_label(event.purpose) if event.purpose else None}
 
 

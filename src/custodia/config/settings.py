@@ -281,7 +281,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"refusals": {"()": "custodia.kernel.logs.RefusalsWithoutTraceback"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["refusals"]}},
     "root": {"handlers": ["console"], "level": env.env_str("CUSTODIA_LOG_LEVEL", "INFO")},
     # The Huey consumer logs through its own handler; do not print every line twice.
     "loggers": {"django.db.backends": {"level": "INFO"}, "huey": {"propagate": False}},

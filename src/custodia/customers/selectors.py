@@ -241,7 +241,7 @@ def customer_access_history(actor: Actor, customer_id, *, limit: int = 100) -> l
     separator = str(_(", "))
     out = []
     for row in rows:
-        fields = separator.join(_field_label(f) for f in row.fields)
+        fields = separator.join(field_label(f) for f in row.fields)
         who = names.get(row.actor_id) or row.actor_label
         try:
             template = str(registry.by_id(row.event_type).template)
@@ -267,7 +267,7 @@ PLAIN_LABELS = {"kind": _("Kind"), "name": _("Name"), "tier": _("Tier"), "stage"
                 "source": _("Source"), "owner": _("Owner"), "tags": _("Tags")}
 
 
-def _field_label(name: str) -> str:
+def field_label(name: str) -> str:
     """A field name of an audit event as the user reads it (catalog label or a plain field's)."""
     pf = catalog.CATALOG.get(f"customer.{name}")
     if pf is not None:

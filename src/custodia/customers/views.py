@@ -19,7 +19,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from custodia.access.choices import Role
-from custodia.access.policy import allows, customer_scope, reveal_max_level, state_reason
+from custodia.access.policy import allows, customer_scope, reveal_max_level, shared_customer_ids, state_reason
+from custodia.approvals.selectors import reveal_requests_open
 from custodia.approvals.services import ApprovalRequired, approver_ceiling, reveal_approval, reveal_message
 from custodia.customers import record_services, selectors, services
 from custodia.customers.choices import Kind, Stage, Tier
@@ -87,6 +88,8 @@ class DashboardView(ActorView):
             "counts": selectors.dashboard_counts(self.actor) if can_view else None,
             "can_add": allows(self.actor, "add"),
             "scope_label": SCOPE_LABELS.get(customer_scope(self.actor), ""),
+            # assigned or granted besides the scope (already inside "all")
+            "shared": len(shared_customer_ids(self.actor)) if can_view and customer_scope(self.actor) != "all" else 0,
             "reveal_level": reveal_max_level(self.actor),
             "role_label": ROLE_LABELS.get(self.actor.role) or request.user.get_role_display(),
             "state_reason": state_reason(self.actor),
@@ -186,6 +189,9 @@ def tab_context(actor, pk, tab: str, *, detail=None, form=None, form_kind: str =
                                              "can_reveal": f.can_reveal and reveals} for f in detail.fields.values()]
         if reveals and any(not f["can_reveal"] for f in context["protected"]):
             context["approval_ceiling"] = approver_ceiling()  # locked fields an approval could open
+            requests = reveal_requests_open(actor, detail.customer.pk)  # approved: reveal; pending: wait
+            for f in context["protected"]:
+                f["request"] = requests.get(f["name"], "")
     elif tab == "history":
         context["history"] = [
             {"event": h.event, "label": h.label, "what": h.what or h.label, "who": h.who,
@@ -275,11 +281,7 @@ class CustomerEditView(ActorView):
 
 
 def _field_labels(names) -> list[str]:
-    labels = []
-    for name in names:
-        pf = catalog.CATALOG.get(f"customer.{name}")
-        labels.append(str(pf.label) if pf else name)
-    return labels
+    return [selectors.field_label(name) for name in names]
 
 
 class CustomerDeleteView(ActorView):

@@ -85,11 +85,24 @@ def reason_sentence(*, reason: str, value=0, limit=0, window_seconds: int = 0, d
         return _("this address tried %(n)s different accounts in %(window)s (password spraying); limit %(limit)s") % {
             "n": _num(value), "window": window, "limit": _num(limit)}
     if reason == "cooling_off":
-        return _("acted during a departure cooling-off period (%(action)s)") % {"action": detail.get("action", "—")}
+        return _("acted during a departure cooling-off period (%(action)s)") % {"action": _action(detail)}
     if reason == "deactivated":
         return _("tried to use a deactivated, departed or suspended account (%(action)s)") % {
-            "action": detail.get("action", "—")}
+            "action": _action(detail)}
     return reason
+
+
+def _action(detail: dict) -> str:
+    """The action of a finding as the audit log's sentence without the actor ("viewed a customer
+    list page"); its code when it is not a registered event."""
+    from custodia.audit.registry import UnknownEvent, registry
+
+    code = detail.get("action") or "—"
+    try:
+        template = str(registry.get(code).template)
+    except UnknownEvent:
+        return code
+    return template.format(actor="", target="", fields="").strip()
 
 
 def alert_sentence(alert) -> str:

@@ -5,11 +5,11 @@ items name colleagues and roles, and customers only by masked name."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 
-from custodia.access.choices import Action
+from custodia.access.choices import ACTION_LABELS, Action
 from custodia.access.models import User
 from custodia.access.policy import allows
 from custodia.kernel.actor import Actor
@@ -85,6 +85,7 @@ class Row:
     customer_label: str  # the customer's masked name (grants, assignments)
     can_decide: bool
     role_label: str = ""
+    action_labels: list = field(default_factory=list)  # a grant's actions, as the user reads them
 
 
 def role_labels() -> dict:
@@ -98,7 +99,8 @@ def _row(actor: Actor, item: ReviewItem, roles: dict) -> Row:
     if item.customer_id:
         label = mask_name(item.customer.name) if item.customer else "—"
     can = item.campaign.is_open and item.decision in (Decision.PENDING, Decision.CONFIRM) and may_decide(actor, item)
-    return Row(item, label, can, roles.get(item.reference, item.reference) if item.kind == "role" else "")
+    actions = [ACTION_LABELS.get(a, a) for a in (item.detail or {}).get("actions") or []] if item.kind == "grant" else []
+    return Row(item, label, can, roles.get(item.reference, item.reference) if item.kind == "role" else "", actions)
 
 
 @dataclass
