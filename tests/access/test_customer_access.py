@@ -128,6 +128,7 @@ class TimeBoundGrantTests:
         for url in (f"/customers/{customer.pk}/edit/", f"/customers/{customer.pk}/reveal/mobile/",
                     f"/approvals/reveal/{customer.pk}/mobile/"):
             assert url not in page
+        assert "View only" in page
         page = client.get(f"/customers/{customer.pk}/?tab=interactions", HTTP_ACCEPT_LANGUAGE="en").content.decode()
         assert f"/customers/{customer.pk}/interaction/new/" not in page
         for url in (f"/customers/{customer.pk}/edit/", f"/customers/{customer.pk}/interaction/new/"):
@@ -139,6 +140,7 @@ class TimeBoundGrantTests:
         own = customer_factory(org.other_rep, mobile="13812345679")
         page = client.get(f"/customers/{own.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
         assert f"/customers/{own.pk}/edit/" in page and f"/customers/{own.pk}/reveal/mobile/" in page
+        assert "View only" not in page
 
     def test_a_revoked_grant_is_refused(self, org, customer_factory):
         customer = customer_factory(org.rep)

@@ -151,6 +151,9 @@ class CustomerDetailView(ActorView):
         actions = selectors.customer_actions(self.actor, detail.customer.pk)
         context = tab_context(self.actor, pk, tab, detail=detail, actions=actions)
         context.update(header_context(detail, actions))
+        # the role could change or reveal, but not here: say why the buttons are missing
+        context["view_only"] = not actions & {"change", "reveal"} and (allows(self.actor, "change")
+                                                                         or allows(self.actor, "reveal"))
         return render(request, "customers/detail.html", context)
 
 
