@@ -46,7 +46,7 @@ def test_template_gives_the_bytes_of_from_values(values, events):
         json.loads(expected)  # and it is one JSON document
 
 
-def test_placeholders_in_shared_values_take_the_general_path():
+def test_placeholders_in_shared_values_still_give_the_bytes_of_from_values():
     values = dict(occurred_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), event_type=1, action="@@id@@", actor_id=None,
                   actor_label='"@@subject@@"', actor_role="", request_id="", source_ip="", target_type="",
                   object_ids=[], purpose="", outcome="success", detail={"x": "@@target@@"})

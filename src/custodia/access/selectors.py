@@ -96,7 +96,15 @@ def customer_access(actor: Actor, customer_id) -> CustomerAccess:
     taken = {a.user_id for a in assignments} | {customer.owner_id}
     if actor.user is not None:
         taken.add(actor.user.pk)
+    holds: dict[tuple, bool] = {}  # by role: one policy lookup per role, not per person
+
+    def eligible(u) -> bool:
+        key = (u.role, u.is_superuser)
+        if key not in holds:
+            holds[key] = may_hold_customers(u)
+        return holds[key]
+
     colleagues = [(u.username, f"{u.get_full_name()} ({u.username})") for u in
                   User.objects.filter(is_active=True, employment_status=EmploymentStatus.ACTIVE)
-                  .exclude(pk__in=taken).order_by("username") if may_hold_customers(u)]
+                  .exclude(pk__in=taken).order_by("username") if eligible(u)]
     return CustomerAccess(customer, assignments, grants, colleagues)

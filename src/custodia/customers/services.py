@@ -88,9 +88,15 @@ def get_for_action(actor: Actor, customer_id, action: str) -> Customer:
         raise PermissionDenied(denial_reason(actor, action))
     if action != "view" and not Customer.objects.restrict(actor, action).filter(pk=customer.pk).exists():
         # visible, but this action's grant does not reach it (e.g. a view-only time-bound grant)
-        raise PermissionDenied(_("Your access to this customer does not include this action "
-                                 "(for example, a view-only grant)."))
+        raise PermissionDenied(GRANT_REFUSALS.get(action, GRANT_REFUSALS[None]))
     return customer
+
+
+GRANT_REFUSALS = {
+    None: _("Your access to this customer does not include this action (for example, a view-only grant)."),
+    "reveal": _("Your access to this customer does not include revealing its fields (for example, a view-only "
+                "grant). Ask its owner or their manager."),
+}
 
 
 def customer_create(*, actor: Actor, data: dict, allow_duplicates: bool = False) -> Customer:

@@ -310,8 +310,10 @@ class CustomerRevealView(ActorView):
 
     def get(self, request, pk, field):
         pf, _allowed = selectors.customer_field_for_reveal(self.actor, pk, field)
-        if "reveal" not in selectors.customer_actions(self.actor, pk):
-            return self.render(pf, pk, None, denied=_denied_here(), status=403)
+        try:
+            services.get_for_action(self.actor, pk, "reveal")  # a view-only grant: refused, saying so
+        except PermissionDenied as exc:
+            return self.render(pf, pk, None, denied=str(exc), status=403)
         try:
             why, approval = reveal_approval(self.actor, pk, pf)  # maker-checker (approvals app)
         except PermissionDenied:
@@ -332,9 +334,8 @@ class CustomerRevealView(ActorView):
                 apply_errors(form, exc)
             except ApprovalRequired as exc:
                 return self.render(pf, pk, None, denied=str(exc), request_required=True, status=403)
-            except PermissionDenied:
-                denied = _denied(pf) if "reveal" in selectors.customer_actions(self.actor, pk) else _denied_here()
-                return self.render(pf, pk, None, denied=denied, status=403)
+            except PermissionDenied as exc:  # the service says why (grant, level, a used-up approval)
+                return self.render(pf, pk, None, denied=str(exc), status=403)
             else:
                 purpose = purpose_label(form.cleaned_data["purpose"])[0]
                 return self.render(pf, pk, None, value=value, purpose=purpose)
@@ -348,11 +349,6 @@ class CustomerRevealView(ActorView):
         template = "customers/htmx/reveal_modal.html" if partial else "customers/reveal.html"
         # htmx swaps only 2xx responses: a refusal inside the modal is shown, not dropped.
         return render(self.request, template, context, status=200 if partial else status)
-
-
-def _denied_here():
-    return _("Your access to this customer does not include revealing its fields (for example, a view-only "
-             "grant). Ask its owner or their manager.")
 
 
 def _denied(pf):
